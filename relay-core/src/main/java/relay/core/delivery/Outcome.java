@@ -1,0 +1,31 @@
+package relay.core.delivery;
+
+import java.util.Optional;
+
+/**
+ * What became of one recipient in one attempt. Only the queue turns outcomes into state.
+ *
+ * <p>{@code status} is an RFC 3463 enhanced status code ({@code 4.4.1}, {@code 5.1.1}); {@code
+ * remoteMta} names the host that answered, when one did (RFC 3464 §2.3.5: no Remote-MTA when no
+ * remote MTA was involved); {@code diagnostic} is that host's reply, or our own reason.
+ */
+public sealed interface Outcome {
+
+    String status();
+
+    String diagnostic();
+
+    Optional<String> remoteMta();
+
+    /** The next hop took responsibility for the message (a 2xx at end of data). */
+    record Delivered(String status, String diagnostic, Optional<String> remoteMta) implements Outcome {
+    }
+
+    /** Not now: a 4xx, a network or DNS failure, a policy failure, anything unknown. Retried. */
+    record Deferred(String status, String diagnostic, Optional<String> remoteMta) implements Outcome {
+    }
+
+    /** Never: a 5xx, a null MX, a nonexistent domain, or the queue lifetime. A DSN follows. */
+    record Bounced(String status, String diagnostic, Optional<String> remoteMta) implements Outcome {
+    }
+}

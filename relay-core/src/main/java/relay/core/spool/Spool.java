@@ -1,0 +1,23 @@
+package relay.core.spool;
+
+import java.io.IOException;
+import java.io.InputStream;
+import relay.core.mail.Envelope;
+import relay.core.mail.QueueId;
+
+/**
+ * Where accepted mail goes. The listener says {@code 250} only after {@link #accept} returns.
+ */
+public interface Spool {
+
+    /**
+     * Stores the envelope and the whole message, read from {@code message} to its end, and returns
+     * only once both are on stable storage (RFC 5321 §6.1: a server that says 250 has taken
+     * responsibility for the message and MUST NOT lose it).
+     *
+     * @throws IOException when reading {@code message} fails (the client's data, its size limit,
+     *     a timeout); nothing is stored
+     * @throws SpoolException when the store cannot take the message; nothing is stored
+     */
+    void accept(QueueId id, Envelope envelope, InputStream message) throws IOException, SpoolException;
+}
