@@ -1,0 +1,99 @@
+package relay.app;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import relay.core.mail.Domain;
+import relay.core.smtp.Cidr;
+import relay.core.smtp.PasswordHash;
+
+/** Range and consistency checks that the YAML types alone cannot express. */
+final class ConfigCheck {
+
+    private ConfigCheck() {
+    }
+
+    static void validate(RelayConfig c) throws ConfigException {
+        if (!c.hostname().isBlank()) {
+            try {
+                Domain.parse(c.hostname());
+            } catch (IllegalArgumentException e) {
+                fail("hostname", e.getMessage());
+            }
+        }
+        if (c.data().dir().toString().isBlank()) {
+            fail("data.dir", "must name a directory");
+        }
+        RelayConfig.Smtp s = c.smtp();
+        if (s.bind().isBlank()) {
+            fail("smtp.bind", "must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
+        }
+        range("smtp.port", s.port(), 0, 65535);
+        if (s.maxMessageSize().octets() < 1024 || s.maxMessageSize().octets() > Integer.MAX_VALUE) {
+            fail("smtp.max-message-size", "must be between 1KiB and 2GiB");
+        }
+        range("smtp.max-recipients", s.maxRecipients(), 1, 100_000);
+        range("smtp.max-connections", s.maxConnections(), 1, 100_000);
+        range("smtp.max-connections-per-client", s.maxConnectionsPerClient(), 1, 100_000);
+        range("smtp.max-received-headers", s.maxReceivedHeaders(), 1, 1000);
+        positive("smtp.command-timeout", s.commandTimeout());
+        positive("smtp.data-timeout", s.dataTimeout());
+        for (int i = 0; i < s.clientNetworks().size(); i++) {
+            try {
+                Cidr.parse(s.clientNetworks().get(i));
+            } catch (IllegalArgumentException e) {
+                fail("smtp.client-networks[" + i + "]", e.getMessage());
+            }
+        }
+        if (s.tls().configured()) {
+            file("smtp.tls.certificate", s.tls().certificate());
+            file("smtp.tls.private-key", s.tls().privateKey());
+        }
+        for (Map.Entry<String, String> u : s.auth().users().entrySet()) {
+            try {
+                PasswordHash.parse(u.getValue());
+            } catch (IllegalArgumentException e) {
+                fail("smtp.auth.users." + u.getKey(), e.getMessage());
+            }
+        }
+        RelayConfig.Queue q = c.queue();
+        positive("queue.lifetime", q.lifetime());
+        positive("queue.first-retry", q.firstRetry());
+        positive("queue.max-retry", q.maxRetry());
+        positive("queue.lease", q.lease());
+        positive("queue.poll-interval", q.pollInterval());
+        if (q.maxRetry().compareTo(q.firstRetry()) < 0) {
+            fail("queue.max-retry", "must not be shorter than queue.first-retry");
+        }
+        range("queue.workers", q.workers(), 1, 1000);
+        if (c.shutdownGrace().isNegative()) {
+            fail("shutdown-grace", "must not be negative");
+        }
+    }
+
+    private static void file(String key, String path) throws ConfigException {
+        if (path.isBlank()) {
+            fail(key, "must be set when the other TLS file is");
+        }
+        if (!Files.isReadable(Path.of(path))) {
+            fail(key, "cannot read " + path);
+        }
+    }
+
+    private static void range(String key, long value, long min, long max) throws ConfigException {
+        if (value < min || value > max) {
+            fail(key, "must be between " + min + " and " + max + ", not " + value);
+        }
+    }
+
+    private static void positive(String key, Duration d) throws ConfigException {
+        if (d.isNegative() || d.isZero()) {
+            fail(key, "must be longer than zero");
+        }
+    }
+
+    private static void fail(String key, String why) throws ConfigException {
+        throw new ConfigException("configuration key '" + key + "' (" + ConfigLoader.envName(key) + "): " + why);
+    }
+}

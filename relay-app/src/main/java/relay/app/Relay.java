@@ -1,0 +1,143 @@
+package relay.app;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import relay.core.delivery.DeliveryAgent;
+import relay.core.smtp.Cidr;
+import relay.core.smtp.ListenerSettings;
+import relay.core.smtp.PasswordHash;
+import relay.core.smtp.SmtpListener;
+import relay.core.smtp.UserDirectory;
+import relay.core.tls.PemFiles;
+import relay.queue.Database;
+import relay.queue.GroupCommit;
+import relay.queue.H2Spool;
+import relay.queue.QueueSettings;
+import relay.queue.QueueStore;
+import relay.queue.Scheduler;
+import relay.queue.WorkSignal;
+
+/**
+ * The running relay, wired by hand: database, spool, scheduler, listener. Start order is the
+ * reverse of stop order, so the listener never says 250 without a spool behind it.
+ */
+public final class Relay implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("relay");
+
+    private final RelayConfig config;
+    private final Database database;
+    private final GroupCommit groupCommit;
+    private final QueueStore store;
+    private final Optional<Scheduler> scheduler;
+    private final SmtpListener listener;
+
+    private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
+            Optional<Scheduler> scheduler, SmtpListener listener) {
+        this.config = config;
+        this.database = database;
+        this.groupCommit = groupCommit;
+        this.store = store;
+        this.scheduler = scheduler;
+        this.listener = listener;
+    }
+
+    /**
+     * Opens the spool, starts delivering with {@code agent} (when given) and starts listening.
+     *
+     * @throws IOException when the data directory or the listen address cannot be used
+     */
+    public static Relay start(RelayConfig config, Optional<DeliveryAgent> agent, Clock clock) throws IOException, SQLException {
+        RandomGenerator random = new SecureRandom();
+        String hostName = hostName(config);
+        Path dir = config.data().dir();
+        Files.createDirectories(dir);
+        RelayConfig.Queue q = config.queue();
+        QueueSettings queueSettings = new QueueSettings(q.lifetime(), q.firstRetry(), q.maxRetry(), q.lease(), q.workers(), hostName);
+        Database database = Database.open(dir, Math.min(config.smtp().maxConnections(), 64) + q.workers() + 4);
+        GroupCommit groupCommit = new GroupCommit(database.dataSource());
+        WorkSignal signal = new WorkSignal();
+        QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
+        Optional<Scheduler> scheduler = agent.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
+                "relay-" + Long.toHexString(random.nextLong())));
+        H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
+        SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
+        Relay relay = new Relay(config, database, groupCommit, store, scheduler, listener);
+        try {
+            if (scheduler.isPresent()) {
+                scheduler.get().start();
+            } else {
+                LOG.warn("no delivery agent: mail is accepted and kept in the queue, but not delivered");
+            }
+            listener.start();
+        } catch (RuntimeException | SQLException e) {
+            relay.close();
+            throw e;
+        }
+        LOG.info("relay started smtp={}:{} data={} hostname={}", config.smtp().bind(), listener.port(),
+                dir.toAbsolutePath(), hostName);
+        return relay;
+    }
+
+    static ListenerSettings listenerSettings(RelayConfig config, String hostName) throws IOException {
+        RelayConfig.Smtp s = config.smtp();
+        Optional<SSLContext> tls = s.tls().configured()
+                ? Optional.of(PemFiles.serverContext(Path.of(s.tls().certificate()), Path.of(s.tls().privateKey())))
+                : Optional.empty();
+        Map<String, PasswordHash> users = new HashMap<>();
+        s.auth().users().forEach((name, hash) -> users.put(name, PasswordHash.parse(hash)));
+        return new ListenerSettings(InetAddress.getByName(s.bind()), s.port(), hostName,
+                Math.toIntExact(s.maxMessageSize().octets()), s.maxRecipients(), s.maxConnections(),
+                s.maxConnectionsPerClient(), s.commandTimeout(), s.dataTimeout(), s.maxReceivedHeaders(),
+                s.clientNetworks().stream().map(Cidr::parse).toList(), tls,
+                users.isEmpty() ? Optional.empty() : Optional.of(new UserDirectory(users)), s.auth().allowPlaintext());
+    }
+
+    private static String hostName(RelayConfig config) {
+        if (!config.hostname().isBlank()) {
+            return config.hostname();
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+
+    public int smtpPort() {
+        return listener.port();
+    }
+
+    public QueueStore queue() {
+        return store;
+    }
+
+    public long syncCount() {
+        return groupCommit.syncCount();
+    }
+
+    /**
+     * Stops in the safe order: no new mail, then deliveries finish or hand back their leases,
+     * then the last sync, then the database.
+     */
+    @Override
+    public void close() {
+        listener.close();
+        scheduler.ifPresent(s -> s.stop(config.shutdownGrace()));
+        groupCommit.close();
+        database.close();
+        LOG.info("relay stopped");
+    }
+}

@@ -1,0 +1,64 @@
+package relay.queue;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The embedded H2 database behind the spool: one file in the data directory, a HikariCP pool,
+ * and Flyway migrations applied at open. H2's own file lock keeps a second process out.
+ */
+public final class Database implements AutoCloseable {
+
+    private final HikariDataSource pool;
+
+    private Database(HikariDataSource pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Opens (creating if needed) {@code <dir>/relay.mv.db} and migrates it to the current schema.
+     *
+     * @param poolSize connections: one per concurrent SMTP session that may be storing at once,
+     *     plus the scheduler's and the group commit's
+     */
+    public static Database open(Path dir, int poolSize) {
+        String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("relay")
+                // DB_CLOSE_ON_EXIT=FALSE: we close it ourselves, after the listener has stopped
+                // LOCK_TIMEOUT: a claim that waits on another's row lock gives up in 10 s
+                + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000";
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setUsername("relay");
+        config.setPassword("");
+        config.setMaximumPoolSize(poolSize);
+        config.setMinimumIdle(2);
+        config.setPoolName("relay-h2");
+        config.setConnectionTimeout(10_000);
+        HikariDataSource ds = new HikariDataSource(config);
+        try {
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new Database(ds);
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Closes the pool and then the database file (H2's SHUTDOWN writes everything out). */
+    @Override
+    public void close() {
+        try (var c = pool.getConnection(); var s = c.createStatement()) {
+            s.execute("SHUTDOWN");
+        } catch (java.sql.SQLException e) {
+            // already closed or broken: nothing more to write
+        }
+        pool.close();
+    }
+}

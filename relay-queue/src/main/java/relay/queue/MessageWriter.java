@@ -1,0 +1,72 @@
+package relay.queue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.List;
+import relay.core.mail.Envelope;
+import relay.core.mail.MailAddress;
+import relay.core.mail.QueueId;
+
+/** Inserts one message and its recipients inside the caller's transaction. */
+final class MessageWriter {
+
+    private MessageWriter() {
+    }
+
+    /**
+     * @return the number of octets stored
+     * @throws IOException when reading {@code body} failed (the transaction must be rolled back)
+     */
+    static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires)
+            throws SQLException, IOException {
+        TrackingInputStream in = new TrackingInputStream(body);
+        try (PreparedStatement m = c.prepareStatement("INSERT INTO message"
+                + " (id, sender, smtputf8, eightbit, size, received_at, expires_at, body) VALUES (?, ?, ?, ?, 0, ?, ?, ?)")) {
+            m.setString(1, id.value());
+            if (envelope.sender().isPresent()) {
+                m.setString(2, envelope.sender().get().toString());
+            } else {
+                m.setNull(2, Types.VARCHAR);
+            }
+            m.setBoolean(3, envelope.smtpUtf8());
+            m.setBoolean(4, envelope.eightBit());
+            m.setTimestamp(5, Timestamp.from(now));
+            m.setTimestamp(6, Timestamp.from(expires));
+            m.setBinaryStream(7, in);
+            m.executeUpdate();
+        } catch (SQLException e) {
+            if (in.failure() != null) {
+                throw in.failure();
+            }
+            throw e;
+        }
+        if (in.failure() != null) {
+            throw in.failure();
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE message SET size = ? WHERE id = ?")) {
+            s.setLong(1, in.count());
+            s.setString(2, id.value());
+            s.executeUpdate();
+        }
+        List<MailAddress> recipients = envelope.recipients();
+        try (PreparedStatement r = c.prepareStatement("INSERT INTO recipient"
+                + " (message_id, seq, address, domain, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, 'QUEUED', 0, ?)")) {
+            for (int i = 0; i < recipients.size(); i++) {
+                r.setString(1, id.value());
+                r.setInt(2, i);
+                r.setString(3, recipients.get(i).toString());
+                r.setString(4, recipients.get(i).domain().name());
+                r.setTimestamp(5, Timestamp.from(now));
+                r.addBatch();
+            }
+            r.executeBatch();
+        }
+        return in.count();
+    }
+}

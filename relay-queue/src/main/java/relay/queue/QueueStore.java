@@ -1,0 +1,331 @@
+package relay.queue;
+
+import jakarta.mail.MessagingException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import relay.core.delivery.DeliveryRequest;
+import relay.core.delivery.Outcome;
+import relay.core.delivery.RecipientOutcome;
+import relay.core.mail.Domain;
+import relay.core.mail.Envelope;
+import relay.core.mail.MailAddress;
+import relay.core.mail.QueueId;
+
+/**
+ * The queue's state machine over the spool tables. Recipients move QUEUED or DEFERRED →
+ * DELIVERING (leased) → DELIVERED, DEFERRED or BOUNCED. A lease that runs out makes the
+ * recipients due again, so a dead worker strands nothing; the claim re-checks the state in its
+ * UPDATE, so two claimers never lease the same recipient.
+ */
+public final class QueueStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger("relay.queue");
+    private static final String DUE = "((state IN ('QUEUED', 'DEFERRED') AND next_attempt_at <= ?)"
+            + " OR (state = 'DELIVERING' AND lease_until <= ?))";
+
+    private final DataSource dataSource;
+    private final Clock clock;
+    private final QueueSettings settings;
+    private final RetrySchedule retry;
+    private final DsnWriter dsn;
+    private final RandomGenerator random;
+
+    public QueueStore(DataSource dataSource, Clock clock, QueueSettings settings, RandomGenerator random) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+        this.settings = settings;
+        this.random = random;
+        this.retry = new RetrySchedule(settings.firstRetry(), settings.maxRetry(), random);
+        this.dsn = new DsnWriter(settings.reportingMta());
+    }
+
+    /** Leases up to {@code max} due (message, domain) groups, oldest due first. */
+    public List<Claim> claimDue(int max, String owner) throws SQLException {
+        Instant now = clock.instant();
+        Timestamp ts = Timestamp.from(now);
+        List<Claim> candidates = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("SELECT message_id, domain, MIN(next_attempt_at) AS due"
+                    + " FROM recipient WHERE " + DUE + " GROUP BY message_id, domain ORDER BY due FETCH FIRST ? ROWS ONLY")) {
+                s.setTimestamp(1, ts);
+                s.setTimestamp(2, ts);
+                s.setInt(3, max);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(new Claim(new QueueId(rs.getString(1)), new Domain(rs.getString(2)), owner));
+                    }
+                }
+            }
+            List<Claim> claimed = new ArrayList<>();
+            try (PreparedStatement u = c.prepareStatement("UPDATE recipient SET state = 'DELIVERING', lease_owner = ?,"
+                    + " lease_until = ? WHERE message_id = ? AND domain = ? AND " + DUE)) {
+                for (Claim claim : candidates) {
+                    u.setString(1, owner);
+                    u.setTimestamp(2, Timestamp.from(now.plus(settings.lease())));
+                    u.setString(3, claim.id().value());
+                    u.setString(4, claim.domain().name());
+                    u.setTimestamp(5, ts);
+                    u.setTimestamp(6, ts);
+                    if (u.executeUpdate() > 0) {
+                        claimed.add(claim);
+                    }
+                }
+            }
+            return claimed;
+        }
+    }
+
+    /** The attempt a claim stands for: the message, its envelope, the leased recipients. */
+    public Optional<DeliveryRequest> load(Claim claim) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            List<MailAddress> all = new ArrayList<>();
+            List<MailAddress> leased = new ArrayList<>();
+            int attempt = 1;
+            try (PreparedStatement s = c.prepareStatement("SELECT address, domain, state, lease_owner, attempts"
+                    + " FROM recipient WHERE message_id = ? ORDER BY seq")) {
+                s.setString(1, claim.id().value());
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        MailAddress a = MailAddress.parse(rs.getString(1), true);
+                        all.add(a);
+                        if (rs.getString(2).equals(claim.domain().name()) && "DELIVERING".equals(rs.getString(3))
+                                && claim.owner().equals(rs.getString(4))) {
+                            leased.add(a);
+                            attempt = Math.max(attempt, rs.getInt(5) + 1);
+                        }
+                    }
+                }
+            }
+            if (leased.isEmpty()) {
+                return Optional.empty();
+            }
+            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, size FROM message WHERE id = ?")) {
+                s.setString(1, claim.id().value());
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    Optional<MailAddress> sender = Optional.ofNullable(rs.getString(1)).map(x -> MailAddress.parse(x, true));
+                    Envelope envelope = new Envelope(sender, all, rs.getBoolean(2), rs.getBoolean(3));
+                    return Optional.of(new DeliveryRequest(claim.id(), envelope, claim.domain(), leased,
+                            new StoredMessage(dataSource, claim.id(), rs.getLong(4)), attempt));
+                }
+            }
+        }
+    }
+
+    /**
+     * Records the outcomes of one attempt. A deferral past the queue lifetime becomes a bounce;
+     * a recipient the agent gave no outcome for is deferred. Bounced recipients get a DSN to
+     * the sender (never to the null sender, RFC 5321 §6.1), and a message whose recipients are
+     * all final is deleted with its body.
+     */
+    public void apply(Claim claim, List<RecipientOutcome> outcomes) throws SQLException {
+        Instant now = clock.instant();
+        Map<String, Outcome> byAddress = new HashMap<>();
+        for (RecipientOutcome o : outcomes) {
+            byAddress.put(o.recipient().toString(), o.outcome());
+        }
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Instant expires = expiry(c, claim.id());
+                for (LeasedRow row : leasedRows(c, claim)) {
+                    Outcome o = byAddress.getOrDefault(row.address(), new Outcome.Deferred("4.3.0",
+                            "internal error: no outcome for this recipient", Optional.empty()));
+                    record(c, claim.id(), row, o, now, expires);
+                }
+                notifyAndFinish(c, claim.id(), now);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                H2Spool.rollback(c);
+                throw e;
+            }
+        }
+    }
+
+    private record LeasedRow(int seq, String address, int attempts) {
+    }
+
+    private static List<LeasedRow> leasedRows(Connection c, Claim claim) throws SQLException {
+        List<LeasedRow> rows = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT seq, address, attempts FROM recipient"
+                + " WHERE message_id = ? AND domain = ? AND state = 'DELIVERING' AND lease_owner = ?")) {
+            s.setString(1, claim.id().value());
+            s.setString(2, claim.domain().name());
+            s.setString(3, claim.owner());
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new LeasedRow(rs.getInt(1), rs.getString(2), rs.getInt(3)));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static Instant expiry(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT expires_at FROM message WHERE id = ?")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("message " + id + " vanished while leased");
+                }
+                return rs.getTimestamp(1).toInstant();
+            }
+        }
+    }
+
+    private void record(Connection c, QueueId id, LeasedRow row, Outcome o, Instant now, Instant expires) throws SQLException {
+        String state;
+        Instant next = now;
+        String status = o.status();
+        String diagnostic = o.diagnostic();
+        if (o instanceof Outcome.Delivered) {
+            state = "DELIVERED";
+        } else if (o instanceof Outcome.Bounced) {
+            state = "BOUNCED";
+        } else if (!now.isBefore(expires)) {
+            // RFC 5321 §4.5.4.1: give up after the queue lifetime, and say so
+            state = "BOUNCED";
+            diagnostic = diagnostic + " (gave up after " + settings.lifetime().toDays() + " days in the queue)";
+        } else {
+            state = "DEFERRED";
+            next = retry.next(row.attempts() + 1, now, expires);
+        }
+        try (PreparedStatement u = c.prepareStatement("UPDATE recipient SET state = ?, attempts = attempts + 1,"
+                + " next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, last_status = ?, last_diagnostic = ?,"
+                + " remote_mta = ? WHERE message_id = ? AND seq = ?")) {
+            u.setString(1, state);
+            u.setTimestamp(2, Timestamp.from(next));
+            u.setString(3, status);
+            u.setString(4, truncate(diagnostic, 1000));
+            u.setString(5, o.remoteMta().map(m -> truncate(m, 255)).orElse(null));
+            u.setString(6, id.value());
+            u.setInt(7, row.seq());
+            u.executeUpdate();
+        }
+        LOG.info("delivery id={} to=<{}> attempt={} state={} status={} mta={} detail=\"{}\"", id, row.address(),
+                row.attempts() + 1, state.toLowerCase(java.util.Locale.ROOT), status, o.remoteMta().orElse("-"),
+                truncate(diagnostic, 300));
+    }
+
+    private void notifyAndFinish(Connection c, QueueId id, Instant now) throws SQLException {
+        List<DsnWriter.Failure> failures = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT address, last_status, last_diagnostic, remote_mta"
+                + " FROM recipient WHERE message_id = ? AND state = 'BOUNCED' AND NOT notified ORDER BY seq")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    failures.add(new DsnWriter.Failure(MailAddress.parse(rs.getString(1), true), rs.getString(2),
+                            rs.getString(3), Optional.ofNullable(rs.getString(4)), now));
+                }
+            }
+        }
+        if (!failures.isEmpty()) {
+            queueDsn(c, id, failures, now);
+            try (PreparedStatement u = c.prepareStatement(
+                    "UPDATE recipient SET notified = TRUE WHERE message_id = ? AND state = 'BOUNCED'")) {
+                u.setString(1, id.value());
+                u.executeUpdate();
+            }
+        }
+        try (PreparedStatement d = c.prepareStatement("DELETE FROM message WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
+                + " recipient WHERE message_id = ? AND state NOT IN ('DELIVERED', 'BOUNCED'))")) {
+            d.setString(1, id.value());
+            d.setString(2, id.value());
+            d.executeUpdate();
+        }
+    }
+
+    private void queueDsn(Connection c, QueueId id, List<DsnWriter.Failure> failures, Instant now) throws SQLException {
+        Optional<MailAddress> sender;
+        Instant arrival;
+        byte[] headers;
+        try (PreparedStatement s = c.prepareStatement("SELECT sender, received_at, body FROM message WHERE id = ?")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+                sender = Optional.ofNullable(rs.getString(1)).map(x -> MailAddress.parse(x, true));
+                arrival = rs.getTimestamp(2).toInstant();
+                try (InputStream body = rs.getBinaryStream(3)) {
+                    headers = DsnWriter.headerSection(body);
+                }
+            }
+        } catch (IOException e) {
+            throw new SQLException("cannot read the headers of " + id + " for its DSN", e);
+        }
+        if (sender.isEmpty()) {
+            // RFC 5321 §6.1 / RFC 3464 §2: never a report about a message from the null sender
+            LOG.info("dsn id={} not sent: null sender; {} recipient(s) bounced", id, failures.size());
+            return;
+        }
+        try {
+            byte[] report = dsn.failed(id, sender.get(), arrival, failures, headers, now);
+            QueueId dsnId = QueueId.generate(now, random);
+            Envelope envelope = new Envelope(Optional.empty(), List.of(sender.get()), sender.get().needsSmtpUtf8(), false);
+            MessageWriter.insert(c, dsnId, envelope, new ByteArrayInputStream(report), now, now.plus(settings.lifetime()));
+            LOG.info("dsn id={} queued as {} to=<{}> recipients={}", id, dsnId, sender.get(), failures.size());
+        } catch (MessagingException | IOException e) {
+            throw new SQLException("cannot build the DSN for " + id, e);
+        }
+    }
+
+    /**
+     * Makes every leased recipient due now. Safe at start-up: H2's file lock means no other
+     * process can hold a lease, so every lease found belongs to a previous run.
+     */
+    public int releaseLeases(Optional<String> owner) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement u = c.prepareStatement("UPDATE recipient SET state = CASE WHEN attempts = 0 THEN 'QUEUED'"
+                     + " ELSE 'DEFERRED' END, lease_owner = NULL, lease_until = NULL, next_attempt_at = ?"
+                     + " WHERE state = 'DELIVERING'" + (owner.isPresent() ? " AND lease_owner = ?" : ""))) {
+            u.setTimestamp(1, Timestamp.from(clock.instant()));
+            if (owner.isPresent()) {
+                u.setString(2, owner.get());
+            }
+            return u.executeUpdate();
+        }
+    }
+
+    /** Messages in the spool and the arrival time of the oldest. */
+    public QueueDepth depth() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT COUNT(*), MIN(received_at) FROM message");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            Timestamp oldest = rs.getTimestamp(2);
+            return new QueueDepth(rs.getLong(1), Optional.ofNullable(oldest).map(Timestamp::toInstant));
+        }
+    }
+
+    /** How many messages wait and since when. */
+    public record QueueDepth(long messages, Optional<Instant> oldest) {
+        public Duration oldestAge(Instant now) {
+            return oldest.map(o -> Duration.between(o, now)).orElse(Duration.ZERO);
+        }
+    }
+
+    private static String truncate(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+}
