@@ -84,6 +84,14 @@ public final class Relay implements AutoCloseable {
             listener.start();
         } catch (RuntimeException | SQLException e) {
             relay.close();
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            if (root instanceof java.net.BindException) {
+                throw new IOException("cannot listen for SMTP on " + config.smtp().bind() + ":" + config.smtp().port()
+                        + ": " + root.getMessage(), e);
+            }
             throw e;
         }
         LOG.info("relay started smtp={}:{} data={} hostname={}", config.smtp().bind(), listener.port(),

@@ -1,0 +1,151 @@
+package relay.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RFC 5321 §6.1: once the relay has said 250 it must not lose the message. The relay runs as a
+ * separate JVM from relay.jar, takes a burst of concurrent submissions, is killed with SIGKILL
+ * in the middle of it, restarts on the same data directory, and must deliver every message
+ * whose submission got a 250.
+ */
+class CrashRecoveryIT {
+
+    private static final int SESSIONS = 20;
+
+    @TempDir
+    Path dir;
+    private final List<Process> children = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        children.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void everyAcknowledgedMessageSurvivesKillMinusNineAndIsDelivered() throws Exception {
+        int port = freePort();
+        Path config = dir.resolve("relay.yaml");
+        Files.writeString(config, String.join("\n",
+                "hostname: relay.test",
+                "data:",
+                "  dir: " + dir.resolve("data"),
+                "smtp:",
+                "  port: " + port,
+                "queue:",
+                "  first-retry: 1s",
+                "  max-retry: 2s",
+                "  poll-interval: 200ms",
+                "  workers: 4",
+                ""));
+        Path delivered = dir.resolve("delivered.log");
+
+        // first life: deliveries are slow, so most accepted mail is still queued when it dies
+        Process first = startRelay(config, delivered, 200, port);
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService clients = Executors.newFixedThreadPool(SESSIONS);
+        for (int i = 0; i < SESSIONS; i++) {
+            int session = i;
+            clients.execute(() -> submitUntilStopped(port, session, acknowledged, stop));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 300);
+        first.destroyForcibly();  // SIGKILL, in the middle of the burst
+        first.waitFor(10, TimeUnit.SECONDS);
+        stop.set(true);
+        clients.shutdown();
+        assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        Set<String> before = deliveredIds(delivered);
+        assertThat(acknowledged).as("the kill came while mail was still queued").hasSizeGreaterThan(before.size());
+
+        // second life on the same data: everything acknowledged is delivered
+        startRelay(config, delivered, 0, port);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> assertThat(deliveredIds(delivered)).containsAll(acknowledged));
+    }
+
+    private static void submitUntilStopped(int port, int session, Set<String> acknowledged, AtomicBoolean stop) {
+        int n = 0;
+        while (!stop.get()) {
+            try (SmtpClient c = new SmtpClient("127.0.0.1", port)) {
+                SmtpClient.expect(c.reply(), "220");
+                SmtpClient.expect(c.send("EHLO client.test"), "250");
+                String reply = c.mail("sender@client.test", "rcpt" + session + "@example.test",
+                        "Subject: crash test " + session + "/" + n++ + "\r\n\r\n" + "x".repeat(10_000));
+                if (reply.startsWith("250 2.0.0 Ok: queued as ")) {
+                    acknowledged.add(reply.substring("250 2.0.0 Ok: queued as ".length()).strip());
+                }
+                c.send("QUIT");
+            } catch (IOException e) {
+                // the relay died or is not up yet: keep trying until told to stop
+                pause();
+            }
+        }
+    }
+
+    private Process startRelay(Path config, Path delivered, int delayMs, int port) throws IOException {
+        String classpath = Path.of("target", "relay.jar").toAbsolutePath() + java.io.File.pathSeparator
+                + Path.of("target", "test-classes").toAbsolutePath();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", classpath, RecordingRelayMain.class.getName(),
+                config.toString(), delivered.toString(), Integer.toString(delayMs))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("relay.out").toFile()))
+                .start();
+        children.add(p);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            assertThat(p.isAlive()).as("relay exited early; see " + dir.resolve("relay.out")).isTrue();
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        return p;
+    }
+
+    private static Set<String> deliveredIds(Path log) throws IOException {
+        Set<String> ids = new HashSet<>();
+        if (Files.exists(log)) {
+            for (String line : Files.readAllLines(log)) {
+                if (!line.isBlank()) {
+                    ids.add(line.substring(0, line.indexOf(' ')));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
