@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
+import org.eclipse.angus.mail.dsn.MessageHeaders;
 import org.eclipse.angus.mail.dsn.MultipartReport;
 import relay.core.mail.MailAddress;
 import relay.core.mail.QueueId;
@@ -74,7 +75,17 @@ final class DsnWriter {
             text.append("<").append(f.recipient()).append(">: ").append(oneLine(f.diagnostic())).append("\r\n");
         }
         InternetHeaders headers = new InternetHeaders(new java.io.ByteArrayInputStream(originalHeaders));
-        MultipartReport report = new MultipartReport(text.toString(), status, headers);
+        MultipartReport report = new MultipartReport(text.toString(), status);
+        // RFC 6522 §3 / RFC 3464 §2: the third part returns the failed message's own header.
+        // Jakarta Mail "saves" a header-only MessageHeaders as it writes it, which replaced the
+        // original Message-ID with a fresh <...@localhost> and added MIME-Version and Date; the
+        // sender could then not match the report to the message. Keep the fields as they were.
+        report.setReturnedMessage(new MessageHeaders(headers) {
+            @Override
+            protected void updateHeaders() {
+                // verbatim: no Message-ID, MIME-Version or Date of our own
+            }
+        });
         MimeMessage dsn = new MimeMessage(session) {
             @Override
             protected void updateMessageID() throws MessagingException {

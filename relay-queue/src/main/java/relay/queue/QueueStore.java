@@ -148,10 +148,18 @@ public final class QueueStore {
             c.setAutoCommit(false);
             try {
                 Instant expires = expiry(c, claim.id());
-                for (LeasedRow row : leasedRows(c, claim)) {
+                List<LeasedRow> rows = leasedRows(c, claim);
+                // One retry time for the whole (message, domain) group, not one jitter draw per
+                // recipient: per-recipient times split the group, so each retry went out as a
+                // separate transaction per recipient, and a recipient coming due while its
+                // group-mate's attempt ran was claimed into a second, concurrent attempt that
+                // also carried the group-mate.
+                int failures = rows.stream().mapToInt(LeasedRow::attempts).max().orElse(0) + 1;
+                Instant retryAt = retry.next(failures, now, expires);
+                for (LeasedRow row : rows) {
                     Outcome o = byAddress.getOrDefault(row.address(), new Outcome.Deferred("4.3.0",
                             "internal error: no outcome for this recipient", Optional.empty()));
-                    record(c, claim.id(), row, o, now, expires);
+                    record(c, claim.id(), row, o, now, expires, retryAt);
                 }
                 notifyAndFinish(c, claim.id(), now);
                 c.commit();
@@ -193,7 +201,8 @@ public final class QueueStore {
         }
     }
 
-    private void record(Connection c, QueueId id, LeasedRow row, Outcome o, Instant now, Instant expires) throws SQLException {
+    private void record(Connection c, QueueId id, LeasedRow row, Outcome o, Instant now, Instant expires,
+            Instant retryAt) throws SQLException {
         String state;
         Instant next = now;
         String status = o.status();
@@ -208,7 +217,7 @@ public final class QueueStore {
             diagnostic = diagnostic + " (gave up after " + settings.lifetime().toDays() + " days in the queue)";
         } else {
             state = "DEFERRED";
-            next = retry.next(row.attempts() + 1, now, expires);
+            next = retryAt;
         }
         try (PreparedStatement u = c.prepareStatement("UPDATE recipient SET state = ?, attempts = attempts + 1,"
                 + " next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, last_status = ?, last_diagnostic = ?,"

@@ -4,6 +4,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -34,6 +36,8 @@ public final class Scheduler implements AutoCloseable {
     private final Semaphore free;
     private final ExecutorService pool;
     private final Thread dispatcher;
+    /** The (message, domain) groups with an attempt running in this scheduler. */
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
 
     public Scheduler(QueueStore store, DeliveryAgent agent, WorkSignal signal, QueueSettings settings,
@@ -71,11 +75,20 @@ public final class Scheduler implements AutoCloseable {
                 int available = free.availablePermits();
                 List<Claim> claims = available == 0 ? List.of() : store.claimDue(available, owner);
                 for (Claim claim : claims) {
+                    // A lease that ran out while our own attempt for the group is still running
+                    // (a slow server) is claimed again by us: the claim renews the lease, and the
+                    // running attempt records the outcomes. Starting a second attempt would hand
+                    // the same recipients to the agent twice at once, and deliver them twice.
+                    String group = claim.id() + "/" + claim.domain();
+                    if (!inFlight.add(group)) {
+                        continue;
+                    }
                     free.acquire();
                     pool.execute(() -> {
                         try {
                             attempt(claim);
                         } finally {
+                            inFlight.remove(group);
                             free.release();
                             signal.wake();
                         }
