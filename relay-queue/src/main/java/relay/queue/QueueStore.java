@@ -214,7 +214,7 @@ public final class QueueStore {
         } else if (!now.isBefore(expires)) {
             // RFC 5321 §4.5.4.1: give up after the queue lifetime, and say so
             state = "BOUNCED";
-            diagnostic = diagnostic + " (gave up after " + settings.lifetime().toDays() + " days in the queue)";
+            diagnostic = diagnostic + " (gave up after " + human(settings.lifetime()) + " in the queue)";
         } else {
             state = "DEFERRED";
             next = retryAt;
@@ -332,6 +332,18 @@ public final class QueueStore {
         public Duration oldestAge(Instant now) {
             return oldest.map(o -> Duration.between(o, now)).orElse(Duration.ZERO);
         }
+    }
+
+    /** {@code 5 days}, {@code 12 hours}, {@code 30 minutes}: the queue lifetime as a DSN states it. */
+    static String human(Duration d) {
+        if (d.toDays() > 0 && d.toHours() % 24 == 0) {
+            return d.toDays() + (d.toDays() == 1 ? " day" : " days");
+        }
+        if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
+            return d.toHours() + (d.toHours() == 1 ? " hour" : " hours");
+        }
+        long minutes = Math.max(1, d.toMinutes());
+        return minutes + (minutes == 1 ? " minute" : " minutes");
     }
 
     private static String truncate(String s, int max) {

@@ -17,7 +17,9 @@ public interface Spool {
      *
      * @throws IOException when reading {@code message} fails (the client's data, its size limit,
      *     a timeout); nothing is stored
-     * @throws SpoolException when the store cannot take the message; nothing is stored
+     * @throws SpoolException when the store cannot take the message. Nothing is stored, except
+     *     when the commit succeeded and only the sync after it failed: then the message is kept and
+     *     delivered, and a client that retries after the 4xx causes a duplicate, never a loss
      */
     void accept(QueueId id, Envelope envelope, InputStream message) throws IOException, SpoolException;
 }
