@@ -1,5 +1,6 @@
 package relay.core.mail;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
@@ -10,7 +11,12 @@ final class AddressLiteral {
 
     private static final Pattern IPV4 = Pattern.compile(
             "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
+    /**
+     * Hex digits, colons and dots, with a colon somewhere and no dot first: the JDK then parses
+     * the text as an IPv6 literal or fails. (Text that starts with anything else, such as ".1:",
+     * is taken by InetAddress.getByName for a host name and looked up.)
+     */
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]*:[0-9a-fA-F:.]*");
 
     private AddressLiteral() {
     }
@@ -25,10 +31,15 @@ final class AddressLiteral {
         }
         if (inner.regionMatches(true, 0, "IPv6:", 0, 5)) {
             String v6 = inner.substring(5);
-            if (IPV6.matcher(v6).matches() && v6.contains(":")) {
+            if (IPV6.matcher(v6).matches()) {
                 try {
-                    // literal digits and colons only: no DNS lookup can happen here
-                    String canonical = InetAddress.getByName(v6).getHostAddress().toLowerCase(Locale.ROOT);
+                    // an IPv6 literal by the pattern above: no DNS lookup can happen here
+                    InetAddress address = InetAddress.getByName(v6);
+                    // the JDK turns ::ffff:a.b.c.d into an IPv4 address; keep it an RFC 5321
+                    // IPv6v4-comp literal so that the canonical form parses back to itself
+                    String canonical = address instanceof Inet4Address
+                            ? "::ffff:" + address.getHostAddress()
+                            : address.getHostAddress().toLowerCase(Locale.ROOT);
                     return "[IPv6:" + canonical + "]";
                 } catch (UnknownHostException e) {
                     throw new IllegalArgumentException("invalid IPv6 literal '" + text + "'", e);

@@ -7,7 +7,16 @@ import java.util.regex.Pattern;
 /** An IPv4 or IPv6 network in CIDR notation, such as {@code 127.0.0.0/8} or {@code ::1/128}. */
 public record Cidr(byte[] network, int prefixLength) {
 
-    private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+");
+    /**
+     * RFC 3986 dec-octet dotted quads only. InetAddress also reads inet_aton forms ("10.1" is
+     * 10.0.0.1, so "10.1/16" would silently mean 10.0.0.0/16), and other parsers read "010" as
+     * octal; an allow-list must mean one network (RFC 6943 §3.1.1).
+     */
+    private static final Pattern IPV4 = Pattern.compile(
+            "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    /** Text with a colon and no dot first: InetAddress parses it as IPv6 or fails, never resolves it. */
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]*:[0-9a-fA-F:.]*");
+    private static final Pattern PREFIX = Pattern.compile("[0-9]{1,3}");
 
     /**
      * Parses {@code address/prefix}; a bare address is a single host. Only numeric addresses are
@@ -19,7 +28,7 @@ public record Cidr(byte[] network, int prefixLength) {
         String t = text == null ? "" : text.trim();
         int slash = t.indexOf('/');
         String addr = slash < 0 ? t : t.substring(0, slash);
-        if (!LITERAL.matcher(addr).matches() || !(addr.contains(".") || addr.contains(":"))) {
+        if (!IPV4.matcher(addr).matches() && !IPV6.matcher(addr).matches()) {
             throw new IllegalArgumentException("'" + text + "' is not an IP network (expected e.g. 10.0.0.0/8)");
         }
         byte[] bytes;
@@ -31,11 +40,11 @@ public record Cidr(byte[] network, int prefixLength) {
         int bits = bytes.length * 8;
         int prefix = bits;
         if (slash >= 0) {
-            try {
-                prefix = Integer.parseInt(t.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + text + "' has a bad prefix length", e);
+            String digits = t.substring(slash + 1);
+            if (!PREFIX.matcher(digits).matches()) {
+                throw new IllegalArgumentException("'" + text + "' has a bad prefix length");
             }
+            prefix = Integer.parseInt(digits);
             if (prefix < 0 || prefix > bits) {
                 throw new IllegalArgumentException("'" + text + "': prefix length must be 0.." + bits);
             }

@@ -55,7 +55,9 @@ final class EnvelopeVerbs {
                     if (!value.matches("[0-9]{1,20}")) {
                         return "501 5.5.4 SIZE needs a number of octets";
                     }
-                    if (value.length() > 12 || Long.parseLong(value) > settings.maxMessageSize()) {
+                    // RFC 1870 §4 size-value ::= 1*20DIGIT: leading zeros do not make it larger
+                    String digits = value.replaceFirst("^0+(?=[0-9])", "");
+                    if (digits.length() > 12 || Long.parseLong(digits) > settings.maxMessageSize()) {
                         return "552 5.3.4 Message size exceeds fixed maximum message size";
                     }
                 }

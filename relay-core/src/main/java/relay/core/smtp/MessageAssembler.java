@@ -28,8 +28,15 @@ final class MessageAssembler {
         this.maxReceived = maxReceived;
     }
 
-    /** Facts about the header section of a message as the client sent it. */
-    record HeaderScan(byte[] headerBytes, int receivedCount, boolean hasDate, boolean hasMessageId) {
+    /**
+     * Facts about the header section of a message as the client sent it.
+     *
+     * @param fieldBytes the header fields, up to but not including the line that ended them
+     * @param endBytes the line that ended the header section: the empty separator line, or an
+     *     inserted separator followed by the first body line of a message that had none; empty
+     *     when the data ended with the fields
+     */
+    record HeaderScan(byte[] fieldBytes, byte[] endBytes, int receivedCount, boolean hasDate, boolean hasMessageId) {
     }
 
     /**
@@ -44,9 +51,9 @@ final class MessageAssembler {
         if (scan.receivedCount() > maxReceived) {
             throw new RoutingLoopException(scan.receivedCount());
         }
-        ByteArrayOutputStream head = new ByteArrayOutputStream(scan.headerBytes().length + 512);
+        ByteArrayOutputStream head = new ByteArrayOutputStream(scan.fieldBytes().length + 512);
         head.writeBytes(receivedField.getBytes(StandardCharsets.UTF_8));
-        head.writeBytes(scan.headerBytes());
+        head.writeBytes(scan.fieldBytes());
         StringBuilder added = new StringBuilder();
         if (!scan.hasDate()) {
             added.append("Date: ").append(RFC5322_DATE.format(now)).append("\r\n");
@@ -54,9 +61,10 @@ final class MessageAssembler {
         if (!scan.hasMessageId()) {
             added.append("Message-ID: <").append(messageId).append(">\r\n");
         }
+        // the added fields go before the line that ended the header section, never after it:
+        // after the empty separator they would be body text (RFC 5322 §2.1)
         head.writeBytes(added.toString().getBytes(StandardCharsets.US_ASCII));
-        // the line that ended the header section: the empty separator, or the first body line
-        // of a message that had no separator (then we supply one)
+        head.writeBytes(scan.endBytes());
         return new SequenceInputStream(new ByteArrayInputStream(head.toByteArray()), in);
     }
 
@@ -75,20 +83,20 @@ final class MessageAssembler {
             byte[] line = readLine(in);
             if (line.length == 0) {
                 // end of data without a body
-                return new HeaderScan(fields.toByteArray(), received, date, messageId);
+                return new HeaderScan(fields.toByteArray(), new byte[0], received, date, messageId);
             }
             if (isBlank(line)) {
-                fields.writeBytes(line);
-                return new HeaderScan(fields.toByteArray(), received, date, messageId);
+                return new HeaderScan(fields.toByteArray(), line, received, date, messageId);
             }
             boolean continuation = line[0] == ' ' || line[0] == '\t';
             boolean overlong = line[line.length - 1] != '\n' && line.length > MAX_LINE;
             String name = continuation ? null : fieldName(line);
             if (overlong || (continuation && first) || (!continuation && name == null)) {
                 // not a header line: the message has no (more) header fields
-                fields.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
-                fields.writeBytes(line);
-                return new HeaderScan(fields.toByteArray(), received, date, messageId);
+                ByteArrayOutputStream end = new ByteArrayOutputStream(line.length + 2);
+                end.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+                end.writeBytes(line);
+                return new HeaderScan(fields.toByteArray(), end.toByteArray(), received, date, messageId);
             }
             first = false;
             fields.writeBytes(line);
@@ -103,18 +111,23 @@ final class MessageAssembler {
         }
     }
 
-    /** The lower-cased field name if the line starts with {@code name:} (RFC 5322 §2.2 ftext). */
+    /**
+     * The lower-cased field name if the line starts with {@code name:} (RFC 5322 §2.2 ftext), or
+     * with {@code name WSP :}, the obsolete form that a receiver must still accept (RFC 5322 §4.5).
+     */
     private static String fieldName(byte[] line) {
-        for (int i = 0; i < line.length; i++) {
-            byte b = line[i];
-            if (b == ':') {
-                return i == 0 ? null : new String(line, 0, i, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
-            }
-            if (b < 33 || b > 126) {
-                return null;
-            }
+        int i = 0;
+        while (i < line.length && line[i] >= 33 && line[i] <= 126 && line[i] != ':') {
+            i++;
         }
-        return null;
+        int nameEnd = i;
+        while (i < line.length && (line[i] == ' ' || line[i] == '\t')) {
+            i++;
+        }
+        if (nameEnd == 0 || i >= line.length || line[i] != ':') {
+            return null;
+        }
+        return new String(line, 0, nameEnd, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
     }
 
     private static boolean isBlank(byte[] line) {

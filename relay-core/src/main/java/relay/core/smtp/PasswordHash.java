@@ -36,7 +36,13 @@ public record PasswordHash(int iterations, byte[] salt, byte[] hash) {
             if (iterations < 1000) {
                 throw new IllegalArgumentException("password hash has too few iterations: " + iterations);
             }
-            return new PasswordHash(iterations, Base64.getDecoder().decode(parts[2]), Base64.getDecoder().decode(parts[3]));
+            byte[] salt = Base64.getDecoder().decode(parts[2]);
+            byte[] hash = Base64.getDecoder().decode(parts[3]);
+            if (salt.length == 0 || hash.length == 0) {
+                // PBKDF2 refuses an empty salt: the hash would fail at AUTH time, not here
+                throw new IllegalArgumentException("password hash has an empty salt or hash");
+            }
+            return new PasswordHash(iterations, salt, hash);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("password hash has a bad iteration count", e);
         }

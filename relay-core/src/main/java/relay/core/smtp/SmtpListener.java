@@ -64,7 +64,7 @@ public final class SmtpListener implements AutoCloseable {
         commands.addCommand(EnvelopeVerbs.rcpt(settings));
         commands.addCommand(new DataVerb(settings, registry, spool, clock, random));
         commands.addCommand(TlsVerbs.startTls(settings.tls().isPresent()));
-        commands.addCommand(TlsVerbs.authGate(commands.getCommand("AUTH"), settings.allowPlaintextAuth()));
+        commands.addCommand(new AuthVerb(settings.allowPlaintextAuth()));
         commands.addCommand(Verbs.rset());
         commands.addCommand(Verbs.noop());
         commands.addCommand(Verbs.quit());

@@ -6,12 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.internal.server.BaseCommand;
-import org.subethamail.smtp.internal.server.Command;
-import org.subethamail.smtp.internal.server.CommandException;
-import org.subethamail.smtp.internal.server.HelpMessage;
 import org.subethamail.smtp.server.Session;
 
-/** STARTTLS (RFC 3207) and the rule that passwords travel only inside TLS (RFC 4954 §4). */
+/** STARTTLS (RFC 3207). AUTH, which needs TLS unless the operator allows otherwise, is {@link AuthVerb}. */
 final class TlsVerbs {
 
     private static final Logger LOG = LoggerFactory.getLogger("relay.smtp");
@@ -53,30 +50,6 @@ final class TlsVerbs {
                             e.getMessage());
                     sess.quit();
                 }
-            }
-        };
-    }
-
-    /** AUTH before STARTTLS is refused with 538 (RFC 4954 §6) unless the operator allows it. */
-    static Command authGate(Command auth, boolean allowPlaintext) {
-        return new Command() {
-            @Override
-            public void execute(String commandString, Session sess) throws IOException, DropConnectionException {
-                if (!sess.isTLSStarted() && !allowPlaintext) {
-                    sess.sendResponse("538 5.7.11 Encryption required for requested authentication mechanism");
-                    return;
-                }
-                auth.execute(commandString, sess);
-            }
-
-            @Override
-            public HelpMessage getHelp() throws CommandException {
-                return auth.getHelp();
-            }
-
-            @Override
-            public String getName() {
-                return "AUTH";
             }
         };
     }
