@@ -14,7 +14,11 @@ final class ConfigCheck {
     private ConfigCheck() {
     }
 
+    /** Fields of {@code delivery.routes} entries that may be left out. */
+    private static final java.util.Set<String> OPTIONAL = java.util.Set.of("port", "tls", "user", "password");
+
     static void validate(RelayConfig c) throws ConfigException {
+        noNulls(c, "");
         if (!c.hostname().isBlank()) {
             try {
                 Domain.parse(c.hostname());
@@ -67,9 +71,79 @@ final class ConfigCheck {
             fail("queue.max-retry", "must not be shorter than queue.first-retry");
         }
         range("queue.workers", q.workers(), 1, 1000);
+        RelayConfig.Dns dns = c.dns();
+        positive("dns.timeout", dns.timeout());
+        for (int i = 0; i < dns.servers().size(); i++) {
+            try {
+                HostPort.parse(dns.servers().get(i), 53);
+            } catch (IllegalArgumentException e) {
+                fail("dns.servers[" + i + "]", e.getMessage());
+            }
+        }
+        RelayConfig.Delivery d = c.delivery();
+        if (!d.heloName().isBlank()) {
+            try {
+                Domain.parse(d.heloName());
+            } catch (IllegalArgumentException e) {
+                fail("delivery.helo-name", e.getMessage());
+            }
+        }
+        range("delivery.port", d.port(), 1, 65535);
+        positive("delivery.connect-timeout", d.connectTimeout());
+        range("delivery.max-hosts-per-attempt", d.maxHostsPerAttempt(), 1, 100);
+        if (d.deadHostMemory().isNegative()) {
+            fail("delivery.dead-host-memory", "must not be negative");
+        }
+        if (d.idleConnectionTime().isNegative()) {
+            fail("delivery.idle-connection-time", "must not be negative");
+        }
+        range("delivery.max-idle-per-destination", d.maxIdlePerDestination(), 0, 1000);
+        range("delivery.max-per-domain", d.maxPerDomain(), 1, 10_000);
+        for (int i = 0; i < d.extraCaFiles().size(); i++) {
+            file("delivery.extra-ca-files[" + i + "]", d.extraCaFiles().get(i));
+        }
+        for (int i = 0; i < d.routes().size(); i++) {
+            try {
+                Routes.toRoute(d.routes().get(i));
+            } catch (IllegalArgumentException e) {
+                fail("delivery.routes[" + i + "]", e.getMessage());
+            }
+        }
         if (c.shutdownGrace().isNegative()) {
             fail("shutdown-grace", "must not be negative");
         }
+    }
+
+    /** A key given with no value ({@code port:}) is an error, named like any other. */
+    private static void noNulls(Object value, String path) throws ConfigException {
+        if (value instanceof java.util.List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                noNulls(list.get(i), path + "[" + i + "]");
+            }
+            return;
+        }
+        if (!(value instanceof Record)) {
+            return;
+        }
+        for (java.lang.reflect.RecordComponent rc : value.getClass().getRecordComponents()) {
+            String key = kebab(rc.getName());
+            String full = path.isEmpty() ? key : path + "." + key;
+            Object v;
+            try {
+                v = rc.getAccessor().invoke(value);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            boolean optional = value instanceof RelayConfig.RouteEntry && OPTIONAL.contains(key);
+            if (v == null && !optional) {
+                fail(full, "needs a value");
+            }
+            noNulls(v, full);
+        }
+    }
+
+    static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     private static void file(String key, String path) throws ConfigException {

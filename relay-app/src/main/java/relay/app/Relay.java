@@ -14,7 +14,19 @@ import java.util.random.RandomGenerator;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import relay.core.delivery.DeliveryAgent;
+import relay.core.dns.Dns;
+import relay.core.dns.DnsSettings;
+import relay.core.dns.MxResolver;
+import relay.core.outbound.OutboundSettings;
+import relay.core.outbound.SmtpDeliveryAgent;
+import relay.core.outbound.SmtpTimeouts;
+import relay.core.policy.TlsPolicySource;
+import relay.core.tls.CertificateVerifier;
 import relay.core.smtp.Cidr;
 import relay.core.smtp.ListenerSettings;
 import relay.core.smtp.PasswordHash;
@@ -42,15 +54,17 @@ public final class Relay implements AutoCloseable {
     private final GroupCommit groupCommit;
     private final QueueStore store;
     private final Optional<Scheduler> scheduler;
+    private final Optional<DeliveryAgent> agent;
     private final SmtpListener listener;
 
     private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
-            Optional<Scheduler> scheduler, SmtpListener listener) {
+            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener) {
         this.config = config;
         this.database = database;
         this.groupCommit = groupCommit;
         this.store = store;
         this.scheduler = scheduler;
+        this.agent = agent;
         this.listener = listener;
     }
 
@@ -70,16 +84,18 @@ public final class Relay implements AutoCloseable {
         GroupCommit groupCommit = new GroupCommit(database.dataSource());
         WorkSignal signal = new WorkSignal();
         QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
-        Optional<Scheduler> scheduler = agent.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
+        Optional<DeliveryAgent> deliverer = !config.delivery().enabled() ? Optional.empty()
+                : agent.isPresent() ? agent : Optional.of(smtpAgent(config, hostName, clock, random));
+        Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
         SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
-        Relay relay = new Relay(config, database, groupCommit, store, scheduler, listener);
+        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener);
         try {
             if (scheduler.isPresent()) {
                 scheduler.get().start();
             } else {
-                LOG.warn("no delivery agent: mail is accepted and kept in the queue, but not delivered");
+                LOG.warn("delivery.enabled is off: mail is accepted and kept in the queue, but not delivered");
             }
             listener.start();
         } catch (RuntimeException | SQLException e) {
@@ -97,6 +113,28 @@ public final class Relay implements AutoCloseable {
         LOG.info("relay started smtp={}:{} data={} hostname={}", config.smtp().bind(), listener.port(),
                 dir.toAbsolutePath(), hostName);
         return relay;
+    }
+
+    /** The SMTP delivery agent with the relay's one DNS resolver and certificate checks. */
+    static SmtpDeliveryAgent smtpAgent(RelayConfig config, String hostName, Clock clock, RandomGenerator random)
+            throws IOException {
+        RelayConfig.Delivery d = config.delivery();
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String s : config.dns().servers()) {
+            InetSocketAddress hp = HostPort.parse(s, 53);
+            servers.add(new InetSocketAddress(InetAddress.getByName(hp.getHostString()), hp.getPort()));
+        }
+        Dns dns = new Dns(new DnsSettings(servers, config.dns().timeout()));
+        List<X509Certificate> extraCas = new ArrayList<>();
+        for (String file : d.extraCaFiles()) {
+            extraCas.addAll(PemFiles.certificates(Path.of(file)));
+        }
+        CertificateVerifier verifier = new CertificateVerifier(CertificateVerifier.jdkRootsPlus(extraCas), clock);
+        OutboundSettings outbound = new OutboundSettings(d.heloName().isBlank() ? hostName : d.heloName(), d.port(),
+                SmtpTimeouts.rfc5321(d.connectTimeout()), d.maxHostsPerAttempt(), d.deadHostMemory(),
+                d.idleConnectionTime(), d.maxIdlePerDestination(), d.maxPerDomain(),
+                d.routes().stream().map(Routes::toRoute).toList());
+        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), TlsPolicySource.none(), verifier, clock);
     }
 
     static ListenerSettings listenerSettings(RelayConfig config, String hostName) throws IOException {
@@ -144,6 +182,15 @@ public final class Relay implements AutoCloseable {
     public void close() {
         listener.close();
         scheduler.ifPresent(s -> s.stop(config.shutdownGrace()));
+        agent.ifPresent(a -> {
+            if (a instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("closing the delivery agent: {}", e.toString());
+                }
+            }
+        });
         groupCommit.close();
         database.close();
         LOG.info("relay stopped");

@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /** The whole configuration, as documented line by line in {@code conf/relay.yaml}. */
-public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Duration shutdownGrace) {
+public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dns dns, Delivery delivery,
+        Duration shutdownGrace) {
 
     public record Data(Path dir) {
     }
@@ -27,5 +28,17 @@ public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Du
 
     public record Queue(Duration lifetime, Duration firstRetry, Duration maxRetry, Duration lease, int workers,
             Duration pollInterval) {
+    }
+
+    public record Dns(List<String> servers, Duration timeout) {
+    }
+
+    public record Delivery(boolean enabled, String heloName, int port, Duration connectTimeout, int maxHostsPerAttempt,
+            Duration deadHostMemory, Duration idleConnectionTime, int maxIdlePerDestination, int maxPerDomain,
+            List<String> extraCaFiles, List<RouteEntry> routes) {
+    }
+
+    /** One entry of {@code delivery.routes}. */
+    public record RouteEntry(String domain, String host, Integer port, String tls, String user, String password) {
     }
 }

@@ -51,6 +51,15 @@ public final class PemFiles {
         }
     }
 
+    /** The X.509 certificates in a PEM file (e.g. CA certificates to trust). */
+    public static List<java.security.cert.X509Certificate> certificates(Path file) {
+        try {
+            return readChain(file).stream().map(c -> (java.security.cert.X509Certificate) c).toList();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot read certificates from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     static List<? extends Certificate> readChain(Path file) throws IOException, GeneralSecurityException {
         byte[] pem = Files.readAllBytes(file);
         List<? extends Certificate> chain = List.copyOf(

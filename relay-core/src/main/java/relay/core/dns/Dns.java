@@ -1,0 +1,102 @@
+package relay.core.dns;
+
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xbill.DNS.Cache;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.lookup.LookupResult;
+import org.xbill.DNS.lookup.LookupSession;
+import org.xbill.DNS.lookup.NoSuchDomainException;
+import org.xbill.DNS.lookup.NoSuchRRSetException;
+
+/**
+ * The relay's one DNS resolver (dnsjava). Every name the relay looks up goes through here, so an
+ * operator or a test can point the whole relay at any server. Answers are cached for their TTL
+ * (dnsjava's {@link Cache}); a truncated UDP answer is retried over TCP (dnsjava's
+ * {@link SimpleResolver} does this by itself). No search path: every name is absolute.
+ */
+public final class Dns {
+
+    private final LookupSession session;
+    private final Duration timeout;
+    private final AtomicLong queries = new AtomicLong();
+
+    public Dns(DnsSettings settings) {
+        this.timeout = settings.timeout();
+        Resolver resolver;
+        if (settings.servers().isEmpty()) {
+            resolver = new ExtendedResolver();
+        } else {
+            ExtendedResolver extended = new ExtendedResolver();
+            settings.servers().forEach(s -> extended.addResolver(new SimpleResolver(s)));
+            resolver = extended;
+        }
+        resolver.setTimeout(settings.timeout());
+        this.session = LookupSession.builder()
+                .resolver(new CountingResolver(resolver, queries))
+                .cache(new Cache(DClass.IN))
+                .clearSearchPath()
+                .build();
+    }
+
+    /** Looks up {@code name} (absolute; a missing trailing dot is added) for records of {@code type}. */
+    public DnsAnswer lookup(String name, int type) {
+        Name n;
+        try {
+            n = Name.fromString(name.endsWith(".") ? name : name + ".");
+        } catch (TextParseException e) {
+            return new DnsAnswer.NxDomain();
+        }
+        try {
+            LookupResult r = session.lookupAsync(n, type).toCompletableFuture()
+                    .get(timeout.toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
+            List<org.xbill.DNS.Record> records = r.getRecords();
+            // dnsjava reports NODATA either as an exception or as an empty result
+            return records.isEmpty() ? new DnsAnswer.NoData() : new DnsAnswer.Found(records);
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof NoSuchDomainException) {
+                return new DnsAnswer.NxDomain();
+            }
+            if (cause instanceof NoSuchRRSetException) {
+                return new DnsAnswer.NoData();
+            }
+            return new DnsAnswer.Failed(describe(cause));
+        } catch (TimeoutException e) {
+            return new DnsAnswer.Failed("timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new DnsAnswer.Failed("interrupted");
+        }
+    }
+
+    /** Queries sent to a server so far (cache hits are not queries). */
+    public long queryCount() {
+        return queries.get();
+    }
+
+    private static String describe(Throwable t) {
+        String simple = t.getClass().getSimpleName();
+        if (simple.equals("ServerFailedException")) {
+            return "SERVFAIL";
+        }
+        if (t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
+            return "timeout";
+        }
+        if (t instanceof UnknownHostException) {
+            return "unknown host";
+        }
+        return t.getMessage() == null ? simple : simple + ": " + t.getMessage();
+    }
+}

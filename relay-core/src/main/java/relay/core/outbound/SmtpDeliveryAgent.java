@@ -1,0 +1,385 @@
+package relay.core.outbound;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.Type;
+import relay.core.delivery.DeliveryAgent;
+import relay.core.delivery.DeliveryRequest;
+import relay.core.delivery.Outcome;
+import relay.core.delivery.RecipientOutcome;
+import relay.core.dns.Dns;
+import relay.core.dns.DnsAnswer;
+import relay.core.dns.MxHost;
+import relay.core.dns.MxLookup;
+import relay.core.dns.MxResolver;
+import relay.core.mail.Domain;
+import relay.core.mail.MailAddress;
+import relay.core.policy.TlsPolicySource;
+import relay.core.policy.TlsRequirement;
+import relay.core.policy.TransportPolicy;
+import relay.core.tls.CertificateVerdict;
+import relay.core.tls.CertificateVerifier;
+
+/**
+ * Delivers over SMTP the way RFC 5321 §5.1 asks: the domain's MX hosts best first (or a
+ * configured route), each host's addresses in the resolver's order, STARTTLS as the policy in
+ * force demands, and the next host after any temporary failure. Hosts the policy does not allow
+ * are treated as unreachable (RFC 8461 §5), never as a fallback.
+ */
+public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("relay.delivery");
+
+    private final OutboundSettings settings;
+    private final Dns dns;
+    private final MxResolver mx;
+    private final TlsPolicySource policies;
+    private final CertificateVerifier verifier;
+    private final Clock clock;
+    private final EventLoopGroup group;
+    private final SslContext tls;
+    private final DeadHosts dead;
+    private final SessionPool pool;
+    private final Map<Domain, Semaphore> perDomain = new ConcurrentHashMap<>();
+
+    public SmtpDeliveryAgent(OutboundSettings settings, Dns dns, MxResolver mx, TlsPolicySource policies,
+            CertificateVerifier verifier, Clock clock) {
+        this.settings = settings;
+        this.dns = dns;
+        this.mx = mx;
+        this.policies = policies;
+        this.verifier = verifier;
+        this.clock = clock;
+        this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        this.dead = new DeadHosts(clock, settings.deadHostMemory());
+        this.pool = new SessionPool(clock, settings);
+        try {
+            // the handshake accepts any certificate; CertificateVerifier judges it afterwards, so
+            // the verdict is known (and reportable) even where the policy does not require it
+            this.tls = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .endpointIdentificationAlgorithm(null)
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up TLS", e);
+        }
+        group.scheduleAtFixedRate(pool::sweep, 1, 1, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public List<RecipientOutcome> deliver(DeliveryRequest request) {
+        Semaphore slot = perDomain.computeIfAbsent(request.domain(), d -> new Semaphore(settings.maxPerDomain()));
+        try {
+            slot.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Recipients(request.recipients()).finish(
+                    HostFailure.temporary("4.3.0", "interrupted", Optional.empty()));
+        }
+        try {
+            return attempt(request);
+        } finally {
+            slot.release();
+        }
+    }
+
+    private record Target(Domain host, int port, TlsRequirement floor, Optional<Route.Credentials> auth) {
+    }
+
+    private List<RecipientOutcome> attempt(DeliveryRequest request) {
+        Recipients state = new Recipients(request.recipients());
+        Domain domain = request.domain();
+        Optional<Route> route = settings.routes().stream().filter(r -> r.matches(domain)).findFirst();
+        TransportPolicy policy = policies.policyFor(route.map(Route::host).orElse(domain));
+        List<Target> targets = new ArrayList<>();
+        if (route.isPresent()) {
+            Route r = route.get();
+            targets.add(new Target(r.host(), r.port(), r.tls(), r.auth()));
+        } else {
+            MxLookup lookup = mx.resolve(domain);
+            if (lookup instanceof MxLookup.NullMx) {
+                // RFC 7505 §4.1: fail at once, 5.1.10
+                return settled(state, new Outcome.Bounced("5.1.10", "556 5.1.10 " + domain
+                        + " accepts no mail (null MX, RFC 7505)", Optional.empty()));
+            }
+            if (lookup instanceof MxLookup.NoSuchDomain n) {
+                return settled(state, new Outcome.Bounced("5.1.2", n.reason(), Optional.empty()));
+            }
+            if (lookup instanceof MxLookup.TemporaryFailure f) {
+                return state.finish(HostFailure.temporary("4.4.3", f.reason(), Optional.empty()));
+            }
+            for (MxHost h : ((MxLookup.Hosts) lookup).hosts()) {
+                targets.add(new Target(h.name(), settings.port(), TlsRequirement.NONE, Optional.empty()));
+            }
+        }
+        HostFailure last = HostFailure.temporary("4.4.4", "no host to try for " + domain, Optional.empty());
+        int tried = 0;
+        for (Target target : targets) {
+            if (!policy.mxAllowed().test(target.host())) {
+                // RFC 8461 §4.1/§5: a host the policy does not list is unreachable, never a fallback
+                last = HostFailure.temporary("4.7.5", policy.source() + ": MX " + target.host()
+                        + " is not permitted by the policy", Optional.empty());
+                LOG.info("attempt id={} domain={} mx={} skipped=\"not permitted by {}\"", request.id(), domain,
+                        target.host(), policy.source());
+                continue;
+            }
+            List<InetAddress> addresses = new ArrayList<>();
+            Optional<HostFailure> lookupFailure = addresses(target.host(), addresses);
+            if (lookupFailure.isPresent()) {
+                last = lookupFailure.get();
+                continue;
+            }
+            for (InetAddress address : addresses) {
+                if (tried >= settings.maxHostsPerAttempt()) {
+                    return state.finish(last);
+                }
+                InetSocketAddress socket = new InetSocketAddress(address, target.port());
+                if (dead.isDead(socket)) {
+                    last = HostFailure.temporary("4.4.1", "connect to " + target.host() + "[" + address.getHostAddress()
+                            + "] skipped: host failed recently", Optional.empty());
+                    continue;
+                }
+                tried++;
+                TlsRequirement need = stronger(policy.tls(), target.floor());
+                Optional<HostFailure> failure = viaHost(request, state, target, socket, need, policy.source());
+                if (failure.isEmpty() && state.done()) {
+                    return state.finish(last);
+                }
+                if (failure.isPresent()) {
+                    last = failure.get();
+                }
+                if (state.done()) {
+                    return state.finish(last);
+                }
+            }
+        }
+        return state.finish(last);
+    }
+
+    private static List<RecipientOutcome> settled(Recipients state, Outcome o) {
+        state.settleAll(state.pending(), o);
+        return state.finish(HostFailure.temporary(o.status(), o.diagnostic(), Optional.empty()));
+    }
+
+    private static TlsRequirement stronger(TlsRequirement a, TlsRequirement b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** A and AAAA records of an MX host, IPv4 first (in the resolver's order within each family). */
+    private Optional<HostFailure> addresses(Domain host, List<InetAddress> out) {
+        if (host.isAddressLiteral()) {
+            try {
+                String lit = host.name().substring(1, host.name().length() - 1).replaceFirst("(?i)^IPv6:", "");
+                out.add(InetAddress.getByName(lit));
+                return Optional.empty();
+            } catch (IOException e) {
+                return Optional.of(HostFailure.temporary("4.4.4", "bad address literal " + host, Optional.empty()));
+            }
+        }
+        DnsAnswer a = dns.lookup(host.name(), Type.A);
+        DnsAnswer aaaa = dns.lookup(host.name(), Type.AAAA);
+        if (a instanceof DnsAnswer.Found f) {
+            f.records().forEach(r -> out.add(((ARecord) r).getAddress()));
+        }
+        if (aaaa instanceof DnsAnswer.Found f) {
+            f.records().forEach(r -> out.add(((AAAARecord) r).getAddress()));
+        }
+        if (!out.isEmpty()) {
+            return Optional.empty();
+        }
+        if (a instanceof DnsAnswer.Failed f) {
+            return Optional.of(HostFailure.temporary("4.4.3", "address lookup for " + host + " failed: " + f.reason(), Optional.empty()));
+        }
+        return Optional.of(HostFailure.temporary("4.4.4", "MX host " + host + " has no address", Optional.empty()));
+    }
+
+    private Optional<HostFailure> viaHost(DeliveryRequest request, Recipients state, Target target,
+            InetSocketAddress address, TlsRequirement need, String policySource) {
+        String mxName = target.host().name();
+        String where = mxName + "[" + address.getAddress().getHostAddress() + "]:" + address.getPort();
+        SessionPool.Destination key = new SessionPool.Destination(address, mxName, need,
+                target.auth().map(Route.Credentials::user).orElse(""));
+        Instant start = clock.instant();
+        List<MailAddress> rcpts = state.pending();
+        Optional<SmtpSession> pooled = pool.take(key);
+        if (pooled.isPresent()) {
+            try {
+                Optional<HostFailure> f = MailTransaction.run(pooled.get(), request, rcpts, state, mxName, settings.timeouts());
+                finishSession(key, pooled.get(), f);
+                log(request, where, pooled.get(), "reused", f, rcpts, start, policySource);
+                return f;
+            } catch (IOException e) {
+                pooled.get().close();
+                if (state.pending().size() != rcpts.size()) {
+                    HostFailure f = networkFailure(e, where, Optional.of(mxName));
+                    log(request, where, pooled.get(), "reused", Optional.of(f), rcpts, start, policySource);
+                    return Optional.of(f);
+                }
+                // the server had closed the idle connection before our MAIL: nothing happened, open a fresh one
+            }
+        }
+        SmtpSession session = null;
+        String verdict = "-";
+        try {
+            Opened opened = open(target, address, need, mxName);
+            session = opened.session();
+            verdict = opened.verdict();
+            if (opened.failure().isPresent()) {
+                log(request, where, session, verdict, opened.failure(), rcpts, start, policySource);
+                return opened.failure();
+            }
+            Optional<HostFailure> f = MailTransaction.run(session, request, rcpts, state, mxName, settings.timeouts());
+            finishSession(key, session, f);
+            log(request, where, session, verdict, f, rcpts, start, policySource);
+            return f;
+        } catch (IOException e) {
+            // recipients the broken transaction did not settle stay pending for the next host
+            HostFailure f = networkFailure(e, where, Optional.of(mxName));
+            if (session != null) {
+                session.close();
+            }
+            log(request, where, session, verdict, Optional.of(f), rcpts, start, policySource);
+            return Optional.of(f);
+        }
+    }
+
+    private void finishSession(SessionPool.Destination key, SmtpSession s, Optional<HostFailure> f) {
+        if (f.isEmpty() && s.reusable()) {
+            pool.give(key, s);
+        } else {
+            s.quit();
+        }
+    }
+
+    private record Opened(SmtpSession session, String verdict, Optional<HostFailure> failure) {
+    }
+
+    /** Connect, greeting, EHLO, STARTTLS and the certificate check, AUTH: a session ready for MAIL. */
+    private Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName) throws IOException {
+        Optional<String> remote = Optional.of(mxName);
+        SmtpSession s;
+        try {
+            s = SmtpSession.connect(group, address, settings.timeouts());
+        } catch (IOException e) {
+            // refused or timed out: skip this address for a while (RFC 5321 §4.5.4.1)
+            dead.markDead(address);
+            throw e;
+        }
+        dead.markAlive(address);
+        SmtpReply greeting = s.greeting();
+        if (!greeting.positive()) {
+            s.quit();
+            return new Opened(s, "-", Optional.of(HostFailure.temporary(Classifier.status(greeting).replaceFirst("^5", "4"),
+                    mxName + " greeted with " + greeting, remote)));
+        }
+        SmtpReply hello = s.hello(settings.heloName());
+        if (!hello.positive()) {
+            s.quit();
+            return new Opened(s, "-", Optional.of(HostFailure.temporary("4.0.0", mxName + " refused EHLO/HELO: " + hello, remote)));
+        }
+        String verdict = "none";
+        if (need != TlsRequirement.NONE && s.offers("STARTTLS")) {
+            SmtpReply r = s.startTls(tls, mxName);
+            if (r.code() != 220) {
+                if (need == TlsRequirement.VERIFIED) {
+                    s.quit();
+                    return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
+                            "TLS required but " + mxName + " refused STARTTLS: " + r, remote)));
+                }
+            } else {
+                CertificateVerdict v = verifier.verify(s.peerCertificates(), mxName);
+                verdict = v.ok() ? "trusted" : v.resultType().replace("certificate-", "");
+                if (need == TlsRequirement.VERIFIED && !v.ok()) {
+                    // RFC 3207 §4.1: decide right after the handshake, and leave with QUIT
+                    s.quit();
+                    return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.7.5",
+                            "TLS required: " + v.describe() + " for " + mxName, remote)));
+                }
+                hello = s.hello(settings.heloName());
+                if (!hello.positive()) {
+                    s.quit();
+                    return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.0.0",
+                            mxName + " refused EHLO after STARTTLS: " + hello, remote)));
+                }
+            }
+        } else if (need == TlsRequirement.VERIFIED) {
+            s.quit();
+            return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
+                    "TLS required but " + mxName + " does not offer STARTTLS", remote)));
+        }
+        if (target.auth().isPresent()) {
+            Optional<HostFailure> authFailure = authenticate(s, target.auth().get(), mxName);
+            if (authFailure.isPresent()) {
+                s.quit();
+                return new Opened(s, verdict, authFailure);
+            }
+        }
+        return new Opened(s, verdict, Optional.empty());
+    }
+
+    /** AUTH PLAIN (RFC 4616, RFC 4954), only inside TLS: credentials never cross in clear. */
+    private Optional<HostFailure> authenticate(SmtpSession s, Route.Credentials c, String mxName) throws IOException {
+        Optional<String> remote = Optional.of(mxName);
+        if (!s.encrypted()) {
+            return Optional.of(HostFailure.temporary("4.7.11", "not sending credentials to " + mxName + " without TLS", remote));
+        }
+        if (!s.capabilities().hasAuth("PLAIN")) {
+            return Optional.of(HostFailure.temporary("4.7.8", mxName + " does not offer AUTH PLAIN", remote));
+        }
+        String token = Base64.getEncoder().encodeToString(("\0" + c.user() + "\0" + c.password()).getBytes(StandardCharsets.UTF_8));
+        SmtpReply r = s.command("AUTH PLAIN " + token, settings.timeouts().command());
+        if (r.code() != 235) {
+            // a rejected password is an operator's problem to fix: defer, do not bounce the mail
+            return Optional.of(HostFailure.temporary("4.7.8", mxName + " refused our credentials: " + r, remote));
+        }
+        return Optional.empty();
+    }
+
+    private static HostFailure networkFailure(IOException e, String where, Optional<String> remote) {
+        String status = e instanceof SocketTimeoutException ? "4.4.2" : e instanceof ConnectException ? "4.4.1" : "4.4.2";
+        return HostFailure.temporary(status, "connection to " + where + " failed: " + e.getMessage(), remote);
+    }
+
+    private void log(DeliveryRequest request, String where, SmtpSession s, String verdict, Optional<HostFailure> failure,
+            List<MailAddress> rcpts, Instant start, String policy) {
+        String result = failure.map(f -> f.status() + " " + f.text()).orElse("ok");
+        LOG.info("attempt id={} domain={} mx={} tls={} cipher={} verify={} policy={} rcpts={} result=\"{}\" delay={}ms",
+                request.id(), request.domain(), where, s == null ? "none" : s.tlsProtocol(),
+                s == null ? "none" : s.tlsCipher(), verdict, policy, rcpts.size(), result,
+                Duration.between(start, clock.instant()).toMillis());
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
+    }
+}

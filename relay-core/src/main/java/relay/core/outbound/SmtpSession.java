@@ -1,0 +1,274 @@
+package relay.core.outbound;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import relay.core.delivery.MessageSource;
+
+/**
+ * One outbound SMTP connection, driven step by step by a delivery thread. Netty does the I/O;
+ * every step waits for its reply with its RFC 5321 §4.5.3.2 timeout. Not thread-safe.
+ */
+public final class SmtpSession implements AutoCloseable {
+
+    private final Channel channel;
+    private final ReplyDecoder decoder;
+    private final ReplyQueue replies;
+    private final SmtpTimeouts timeouts;
+    private final InetSocketAddress remote;
+    private Capabilities capabilities = Capabilities.none();
+    private SSLSession tls;
+    private boolean broken;
+
+    private SmtpSession(Channel channel, ReplyDecoder decoder, ReplyQueue replies, SmtpTimeouts timeouts,
+            InetSocketAddress remote) {
+        this.channel = channel;
+        this.decoder = decoder;
+        this.replies = replies;
+        this.timeouts = timeouts;
+        this.remote = remote;
+    }
+
+    /**
+     * Connects (TCP_NODELAY: without it a TLS 1.2 handshake stalls on delayed ACKs) and returns
+     * once the connection is up; read the greeting next with {@link #greeting()}.
+     */
+    public static SmtpSession connect(EventLoopGroup group, InetSocketAddress address, SmtpTimeouts timeouts)
+            throws IOException {
+        ReplyDecoder decoder = new ReplyDecoder();
+        ReplyQueue replies = new ReplyQueue();
+        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(timeouts.connect().toMillis()))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("replies-in", decoder).addLast("replies", replies);
+                    }
+                });
+        ChannelFuture f = b.connect(address);
+        if (!f.awaitUninterruptibly(timeouts.connect().toMillis() + 1000)) {
+            f.cancel(true);
+            throw new SocketTimeoutException("connect to " + address + " timed out");
+        }
+        if (!f.isSuccess()) {
+            Throwable c = f.cause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw new ConnectException("connect to " + address + " failed: " + c);
+        }
+        return new SmtpSession(f.channel(), decoder, replies, timeouts, address);
+    }
+
+    public InetSocketAddress remote() {
+        return remote;
+    }
+
+    public SmtpReply greeting() throws IOException {
+        return read(timeouts.greeting(), "the greeting");
+    }
+
+    /** EHLO, and HELO when the server refuses EHLO (RFC 5321 §4.1.1.1, §3.2). */
+    public SmtpReply hello(String heloName) throws IOException {
+        SmtpReply r = command("EHLO " + heloName, timeouts.command());
+        if (r.positive()) {
+            capabilities = Capabilities.fromEhlo(r);
+            return r;
+        }
+        if (r.permanentFailure()) {
+            SmtpReply helo = command("HELO " + heloName, timeouts.command());
+            capabilities = Capabilities.none();
+            return helo;
+        }
+        return r;
+    }
+
+    public boolean offers(String extension) {
+        return capabilities.has(extension);
+    }
+
+    Capabilities capabilities() {
+        return capabilities;
+    }
+
+    /**
+     * STARTTLS (RFC 3207): on a 220, checks that the server sent nothing after it (response
+     * injection), starts TLS with SNI = {@code serverName}, and forgets the pre-TLS capabilities
+     * (§4.2): the caller must say EHLO again. Returns the refusal reply if the server refused.
+     *
+     * @throws IOException when the handshake fails or the server injected data
+     */
+    public SmtpReply startTls(SslContext context, String serverName) throws IOException {
+        SmtpReply r = command("STARTTLS", timeouts.command());
+        if (r.code() != 220) {
+            return r;
+        }
+        SslHandler ssl = context.newHandler(channel.alloc(), serverName, remote.getPort());
+        ssl.setHandshakeTimeoutMillis(timeouts.command().toMillis());
+        try {
+            // on the event loop, so no byte can slip in between the check and the handler
+            Boolean clean = channel.eventLoop().submit(() -> {
+                if (decoder.hasUnreadBytes() || !replies.isEmpty()) {
+                    return false;
+                }
+                channel.pipeline().addFirst("tls", ssl);
+                return true;
+            }).get(timeouts.command().toMillis(), TimeUnit.MILLISECONDS);
+            if (!clean) {
+                broken = true;
+                throw new IOException("server sent data after its 220 to STARTTLS (response injection): refused");
+            }
+            Future<Channel> handshake = ssl.handshakeFuture();
+            if (!handshake.await(timeouts.command().toMillis() + 1000)) {
+                broken = true;
+                throw new SocketTimeoutException("TLS handshake timed out");
+            }
+            if (!handshake.isSuccess()) {
+                broken = true;
+                Throwable c = handshake.cause();
+                throw new IOException("TLS handshake failed: " + (c == null ? "unknown" : c.getMessage()), c);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during STARTTLS");
+        } catch (ExecutionException | TimeoutException e) {
+            broken = true;
+            throw new IOException("STARTTLS failed: " + e.getMessage(), e);
+        }
+        tls = ssl.engine().getSession();
+        capabilities = Capabilities.none();
+        return r;
+    }
+
+    public boolean encrypted() {
+        return tls != null;
+    }
+
+    public String tlsProtocol() {
+        return tls == null ? "none" : tls.getProtocol();
+    }
+
+    public String tlsCipher() {
+        return tls == null ? "none" : tls.getCipherSuite();
+    }
+
+    public Certificate[] peerCertificates() {
+        try {
+            return tls == null ? new Certificate[0] : tls.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return new Certificate[0];
+        }
+    }
+
+    /** One command and its reply. */
+    public SmtpReply command(String line, Duration timeout) throws IOException {
+        write(line + "\r\n");
+        return read(timeout, line.split(" ", 2)[0]);
+    }
+
+    /**
+     * Sends {@code lines} in one write and reads as many replies (RFC 2920 PIPELINING; without
+     * the extension, the caller sends one at a time).
+     */
+    public List<SmtpReply> pipeline(List<String> lines, Duration timeout) throws IOException {
+        write(String.join("\r\n", lines) + "\r\n");
+        List<SmtpReply> out = new ArrayList<>(lines.size());
+        for (String line : lines) {
+            out.add(read(timeout, line.split(" ", 2)[0]));
+        }
+        return out;
+    }
+
+    /** Streams the message dot-stuffed, then the final dot, and returns the reply to it. */
+    public SmtpReply data(MessageSource message) throws IOException {
+        DotStuffer stuffer = new DotStuffer();
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = message.open()) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                send(stuffer.encode(buf, n), timeouts.dataBlock());
+            }
+        }
+        send(stuffer.finish(), timeouts.dataBlock());
+        return read(timeouts.dataEnd(), "end of data");
+    }
+
+    /** Polite goodbye, best effort; then the connection closes. */
+    public void quit() {
+        if (channel.isActive() && !broken) {
+            try {
+                command("QUIT", Duration.ofSeconds(5));
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        close();
+    }
+
+    /** Whether the connection can carry another transaction. */
+    public boolean reusable() {
+        return channel.isActive() && !broken;
+    }
+
+    /** After an error mid-transaction the connection is not reused. */
+    public void markBroken() {
+        broken = true;
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(2000);
+    }
+
+    private void write(String text) throws IOException {
+        send(text.getBytes(StandardCharsets.UTF_8), timeouts.command());
+    }
+
+    private void send(byte[] bytes, Duration timeout) throws IOException {
+        ChannelFuture f = channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+        if (!f.awaitUninterruptibly(timeout.toMillis())) {
+            broken = true;
+            throw new SocketTimeoutException("write to " + remote + " timed out");
+        }
+        if (!f.isSuccess()) {
+            broken = true;
+            Throwable c = f.cause();
+            throw c instanceof IOException io ? io : new IOException("write failed: " + c, c);
+        }
+    }
+
+    private SmtpReply read(Duration timeout, String what) throws IOException {
+        try {
+            return replies.take(timeout, what);
+        } catch (IOException e) {
+            broken = true;
+            throw e;
+        }
+    }
+}

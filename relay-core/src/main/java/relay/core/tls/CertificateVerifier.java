@@ -1,0 +1,124 @@
+package relay.core.tls;
+
+import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.KeyStore;
+import java.security.cert.CertPathBuilder;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Checks a server's certificate chain after the handshake (RFC 8461 §4.2, RFC 3207 §4.1): a PKIX
+ * path to a trusted root (the JDK's roots plus any configured CA files), every certificate within
+ * its validity at the injected clock's time, the leaf fit for TLS server authentication, and a
+ * subjectAltName dNSName that names the host ({@link DnsIdMatcher}). Revocation is not checked.
+ */
+public final class CertificateVerifier {
+
+    private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    private static final String ANY_EKU = "2.5.29.37.0";
+
+    private final Set<TrustAnchor> anchors;
+    private final Clock clock;
+
+    public CertificateVerifier(Set<TrustAnchor> anchors, Clock clock) {
+        this.anchors = Set.copyOf(anchors);
+        this.clock = clock;
+    }
+
+    /** The JDK's default trust store plus {@code extra} CA certificates. */
+    public static Set<TrustAnchor> jdkRootsPlus(List<X509Certificate> extra) {
+        Set<TrustAnchor> anchors = new HashSet<>();
+        try {
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init((KeyStore) null);
+            for (var tm : tmf.getTrustManagers()) {
+                if (tm instanceof X509TrustManager x) {
+                    for (X509Certificate c : x.getAcceptedIssuers()) {
+                        anchors.add(new TrustAnchor(c, null));
+                    }
+                }
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read the JDK's trust store", e);
+        }
+        extra.forEach(c -> anchors.add(new TrustAnchor(c, null)));
+        return anchors;
+    }
+
+    public CertificateVerdict verify(Certificate[] presented, String host) {
+        if (presented == null || presented.length == 0 || !(presented[0] instanceof X509Certificate)) {
+            return new CertificateVerdict.NotTrusted("no certificate presented");
+        }
+        List<X509Certificate> chain = new ArrayList<>();
+        for (Certificate c : presented) {
+            if (c instanceof X509Certificate x) {
+                chain.add(x);
+            }
+        }
+        X509Certificate leaf = chain.get(0);
+        Date now = Date.from(clock.instant());
+        for (X509Certificate c : chain) {
+            try {
+                c.checkValidity(now);
+            } catch (CertificateExpiredException e) {
+                return new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " expired " + c.getNotAfter().toInstant());
+            } catch (CertificateNotYetValidException e) {
+                return new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " not valid before "
+                        + c.getNotBefore().toInstant());
+            }
+        }
+        try {
+            List<String> eku = leaf.getExtendedKeyUsage();
+            if (eku != null && !eku.contains(SERVER_AUTH) && !eku.contains(ANY_EKU)) {
+                return new CertificateVerdict.NotTrusted("certificate is not for TLS server authentication");
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return new CertificateVerdict.NotTrusted("unparsable extended key usage");
+        }
+        CertificateVerdict path = path(leaf, chain, now);
+        if (!path.ok()) {
+            return path;
+        }
+        if (!DnsIdMatcher.matches(leaf, host)) {
+            return new CertificateVerdict.HostMismatch(host + " not in " + DnsIdMatcher.dnsNames(leaf));
+        }
+        return new CertificateVerdict.Trusted();
+    }
+
+    private CertificateVerdict path(X509Certificate leaf, List<X509Certificate> chain, Date now) {
+        try {
+            X509CertSelector target = new X509CertSelector();
+            target.setCertificate(leaf);
+            PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, target);
+            params.setRevocationEnabled(false);
+            params.setDate(now);
+            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(chain)));
+            CertPathBuilder.getInstance("PKIX").build(params);
+            return new CertificateVerdict.Trusted();
+        } catch (CertPathBuilderException e) {
+            return new CertificateVerdict.NotTrusted("no path to a trusted root for " + leaf.getSubjectX500Principal().getName()
+                    + " issued by " + leaf.getIssuerX500Principal().getName());
+        } catch (InvalidAlgorithmParameterException e) {
+            return new CertificateVerdict.NotTrusted("no trust anchors configured");
+        } catch (GeneralSecurityException e) {
+            return new CertificateVerdict.NotTrusted(e.getMessage());
+        }
+    }
+}

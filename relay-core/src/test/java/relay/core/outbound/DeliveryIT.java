@@ -1,0 +1,364 @@
+package relay.core.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static relay.core.outbound.OutboundFixture.BODY;
+import static relay.core.outbound.OutboundFixture.byRecipient;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import relay.core.delivery.Outcome;
+import relay.core.policy.TlsPolicySource;
+import relay.core.policy.TlsRequirement;
+import relay.core.policy.TransportPolicy;
+import relay.core.testing.BytesMessage;
+import relay.core.testing.ScriptedSmtpServer;
+import relay.core.testing.TestMx;
+
+/**
+ * Outbound delivery over real sockets (RFC 5321 §3.3, §4.5.4.1, §5.1): MX hosts on loopback
+ * addresses, the replies they give, which of them the agent talks to, and what they receive.
+ */
+class DeliveryIT {
+
+    private static final Optional<String> MX1 = Optional.of("mx1.example.test");
+    private static final Optional<String> MX2 = Optional.of("mx2.example.test");
+
+    private OutboundFixture f;
+
+    @BeforeEach
+    void start() throws IOException {
+        f = new OutboundFixture();
+    }
+
+    @AfterEach
+    void stop() {
+        f.close();
+    }
+
+    private void oneMx() throws IOException {
+        f.zone("""
+                @ MX 10 mx1
+                mx1 A 127.0.0.2
+                """);
+    }
+
+    /** RFC 8461 §5 / RFC 3207: a verified TLS session to the best MX carries the message byte for byte. */
+    @Test
+    void deliversOverVerifiedTlsToTheBestMx() throws IOException {
+        f.twoMx();
+        TestMx mx1 = f.tlsMx(1);
+        TestMx mx2 = f.tlsMx(2);
+        SmtpDeliveryAgent agent = f.agent(OutboundFixture.verified());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request("bob@example.test", "Carol@example.test")));
+
+        Outcome delivered = new Outcome.Delivered("2.0.0", "250 Ok", MX1);
+        assertThat(out).containsExactly(Map.entry("bob@example.test", delivered), Map.entry("Carol@example.test", delivered));
+        assertThat(mx1.received()).singleElement().satisfies(r -> {
+            assertThat(r.sender()).isEqualTo("alice@sender.test");
+            assertThat(r.recipients()).containsExactly("bob@example.test", "Carol@example.test");
+            assertThat(r.text()).isEqualTo(BODY);
+            assertThat(r.tls()).as("the MX saw STARTTLS").isTrue();
+        });
+        assertThat(mx2.connections()).isZero();
+    }
+
+    /** RFC 5321 §4.5.2: dot-stuffing survives 64 KiB chunk boundaries, a CRLF split across them included. */
+    @Test
+    void deliversALargeMessageByteForByte() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        byte[] body = largeBody();
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request(new BytesMessage(body), false, "alice@sender.test",
+                "bob@example.test")));
+
+        assertThat(out.get("bob@example.test")).isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.received()).singleElement().satisfies(r -> {
+            assertThat(r.data()).isEqualTo(body);
+            assertThat(r.tls()).as("plaintext MX without STARTTLS").isFalse();
+        });
+    }
+
+    /** RFC 5321 §4.1.1.4: the content always ends with CRLF before the final dot. */
+    @Test
+    void endsAMessageThatLacksAFinalCrlfWithOne() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        agent.deliver(f.request(BytesMessage.of("Subject: x\r\n\r\n.no final line end"), false, "alice@sender.test",
+                "bob@example.test"));
+
+        assertThat(mx1.received()).singleElement().extracting(TestMx.Received::text)
+                .isEqualTo("Subject: x\r\n\r\n.no final line end\r\n");
+    }
+
+    /** RFC 5321 §5.1 and §4.5.4.1: the next MX after a refused connection; the dead host is remembered. */
+    @Test
+    void triesTheNextMxAndRemembersTheDeadOne() throws IOException {
+        f.twoMx();
+        TestMx mx2 = f.mx(2, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))))
+                .containsExactly(Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX2)));
+        assertThat(mx2.received()).hasSize(1);
+
+        // mx1 comes back: within the dead-host memory it is not tried again
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b);
+        assertThat(byRecipient(agent.deliver(f.request("carol@example.test"))).get("carol@example.test"))
+                .isEqualTo(new Outcome.Delivered("2.0.0", "250 Ok", MX2));
+        assertThat(mx1.conversations()).as("connections to the remembered dead host").isEmpty();
+        assertThat(mx2.received()).hasSize(2);
+
+        // once the memory has passed, mx1 is the best MX again
+        f.clock.advance(Duration.ofMinutes(11));
+        assertThat(byRecipient(agent.deliver(f.request("dave@example.test"))).get("dave@example.test"))
+                .isEqualTo(new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", MX1));
+        assertThat(mx1.conversations()).hasSize(1);
+        assertThat(mx2.received()).hasSize(2);
+    }
+
+    /** RFC 5321 §5.1 (SMTP-07): when MX records exist, the domain's own A record is never used. */
+    @Test
+    void neverFallsBackToTheDomainsAddressWhenItHasMx() throws IOException {
+        f.zone("""
+                @ MX 10 mx1
+                @ A 127.0.0.3
+                mx1 A 127.0.0.2
+                """);
+        TestMx domainHost = f.mx(2, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Outcome o = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Deferred.class);
+        assertThat(o.status()).isEqualTo("4.4.1");
+        assertThat(o.diagnostic()).contains("mx1.example.test");
+        assertThat(domainHost.connections()).isZero();
+    }
+
+    /** RFC 5321 §4.2.1: a 4xx to RCPT defers with the remote reply; the next attempt delivers. */
+    @Test
+    void defersOnA4xxToRcptAndDeliversNextTime() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        mx1.rejectRecipient("bob@example.test", 451, "4.7.1 greylisted, try again later", 1);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test")))).containsExactly(Map.entry("bob@example.test",
+                new Outcome.Deferred("4.7.1", "451 4.7.1 greylisted, try again later", MX1)));
+        assertThat(mx1.received()).isEmpty();
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test")))).containsExactly(Map.entry("bob@example.test",
+                new Outcome.Delivered("2.0.0", "250 Ok", MX1)));
+        assertThat(mx1.received()).singleElement().satisfies(r -> assertThat(r.recipients()).containsExactly("bob@example.test"));
+    }
+
+    /** RFC 5321 §4.2.1: a 4xx after the final dot defers every recipient of the transaction. */
+    @Test
+    void defersOnA4xxAfterDataAndDeliversNextTime() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        mx1.rejectData(452, "4.3.1 insufficient system storage", 1);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Outcome deferred = new Outcome.Deferred("4.3.1", "452 4.3.1 insufficient system storage", MX1);
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test", "carol@example.test"))))
+                .containsExactly(Map.entry("bob@example.test", deferred), Map.entry("carol@example.test", deferred));
+        assertThat(mx1.received()).isEmpty();
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test", "carol@example.test"))).values())
+                .allSatisfy(o -> assertThat(o).isEqualTo(new Outcome.Delivered("2.0.0", "250 Ok", MX1)));
+        assertThat(mx1.received()).singleElement().satisfies(r -> {
+            assertThat(r.recipients()).containsExactly("bob@example.test", "carol@example.test");
+            assertThat(r.text()).isEqualTo(BODY);
+        });
+    }
+
+    /** RFC 5321 §3.3: a 5xx to one RCPT bounces that recipient; the others go in the same transaction. */
+    @Test
+    void bouncesOnlyTheRecipientThatGotA5xx() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        mx1.rejectRecipient("nobody@example.test", 550, "5.1.1 <nobody@example.test>: user unknown", Integer.MAX_VALUE);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request("nobody@example.test", "bob@example.test")));
+
+        assertThat(out).containsExactly(
+                Map.entry("nobody@example.test", new Outcome.Bounced("5.1.1", "550 5.1.1 <nobody@example.test>: user unknown", MX1)),
+                Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX1)));
+        assertThat(mx1.mailCommands()).isEqualTo(1);
+        assertThat(mx1.received()).singleElement().satisfies(r -> {
+            assertThat(r.recipients()).containsExactly("bob@example.test");
+            assertThat(r.text()).isEqualTo(BODY);
+        });
+    }
+
+    /** RFC 2920: with PIPELINING, MAIL, RCPTs and DATA go in one write and each reply settles its command. */
+    @Test
+    void pipelinesTheEnvelopeWhenOffered() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.reply("RCPT TO:<nobody@", "550 5.1.1 no such user\r\n"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request("bob@example.test", "nobody@example.test")));
+
+        assertThat(out).containsExactly(
+                Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", MX1)),
+                Map.entry("nobody@example.test", new Outcome.Bounced("5.1.1", "550 5.1.1 no such user", MX1)));
+        agent.close();
+        ScriptedSmtpServer.Conversation c = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(c::closed);
+        assertThat(c.lines()).containsExactly("EHLO relay.example.test", "MAIL FROM:<alice@sender.test>",
+                "RCPT TO:<bob@example.test>", "RCPT TO:<nobody@example.test>", "DATA", "QUIT");
+        assertThat(c.messages()).singleElement().satisfies(m -> assertThat(new String(m, StandardCharsets.UTF_8)).isEqualTo(BODY));
+    }
+
+    /** RFC 5321 §4.5.4.1: several messages to one destination share one connection. */
+    @Test
+    void reusesOneConnectionForSeveralMessages() throws IOException {
+        oneMx();
+        TestMx mx1 = f.tlsMx(1);
+        SmtpDeliveryAgent agent = f.agent(OutboundFixture.verified());
+
+        for (String rcpt : List.of("bob@example.test", "carol@example.test", "dave@example.test")) {
+            assertThat(byRecipient(agent.deliver(f.request(rcpt))).get(rcpt)).isEqualTo(new Outcome.Delivered("2.0.0", "250 Ok", MX1));
+        }
+
+        assertThat(mx1.connections()).isEqualTo(1);
+        assertThat(mx1.received()).extracting(TestMx.Received::recipients)
+                .containsExactly(List.of("bob@example.test"), List.of("carol@example.test"), List.of("dave@example.test"));
+        assertThat(mx1.received()).allSatisfy(r -> assertThat(r.tls()).isTrue());
+    }
+
+    /** A session opened under a weaker policy (unverified TLS) never carries mail that needs a verified one. */
+    @Test
+    void neverReusesAnUnverifiedSessionForAVerifiedDelivery() throws IOException {
+        f.zone("""
+                @ MX 10 mx1
+                strict MX 10 mx1
+                mx1 A 127.0.0.2
+                """);
+        TestMx mx1 = f.mx(1, b -> b.tls(relay.core.testing.TestPki.create("Unknown CA").issue("mx1.example.test").serverContext()));
+        TlsPolicySource policies = d -> d.name().equals("strict.example.test")
+                ? new TransportPolicy(TlsRequirement.VERIFIED, mx -> true, "test")
+                : TransportPolicy.opportunistic();
+        SmtpDeliveryAgent agent = f.agent(policies);
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test"))
+                .isInstanceOf(Outcome.Delivered.class);
+        Outcome strict = byRecipient(agent.deliver(f.request("bob@strict.example.test"))).get("bob@strict.example.test");
+
+        assertThat(strict).isInstanceOf(Outcome.Deferred.class);
+        assertThat(strict.status()).isEqualTo("4.7.5");
+        assertThat(mx1.received()).extracting(TestMx.Received::recipients).containsExactly(List.of("bob@example.test"));
+    }
+
+    /** RFC 8461 §4.1/§5: an MX the policy does not list is never contacted, and never a fallback. */
+    @Test
+    void skipsMxHostsThePolicyRejects() throws IOException {
+        f.twoMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        TestMx mx2 = f.mx(2, b -> b);
+        SmtpDeliveryAgent agent = f.agent(d -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC,
+                mx -> !mx.name().equals("mx1.example.test"), "test"));
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))))
+                .containsExactly(Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX2)));
+        assertThat(mx1.connections()).isZero();
+        assertThat(mx2.received()).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(BODY));
+    }
+
+    /** RFC 8461 §5 and RFC 3464 §2.3.5: no permitted MX defers, with no Remote-MTA because none was contacted. */
+    @Test
+    void defersWhenThePolicyRejectsEveryMx() throws IOException {
+        f.twoMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        TestMx mx2 = f.mx(2, b -> b);
+        SmtpDeliveryAgent agent = f.agent(d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "mta-sts enforce"));
+
+        Outcome o = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Deferred.class);
+        assertThat(o.status()).isEqualTo("4.7.5");
+        assertThat(o.diagnostic()).contains("not permitted").contains("mta-sts enforce");
+        assertThat(o.remoteMta()).isEmpty();
+        assertThat(mx1.connections() + mx2.connections()).isZero();
+    }
+
+    /** RFC 6531 §3.4: a message that needs SMTPUTF8 is never downgraded; an MX without it bounces it. */
+    @Test
+    void bouncesAMessageThatNeedsSmtpUtf8WhenTheMxLacksIt() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("PIPELINING", "8BITMIME"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Outcome o = byRecipient(agent.deliver(f.request(BytesMessage.of("Subject: Grüße\r\n\r\nHallo\r\n"), true,
+                "jörg@sender.test", "bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Bounced.class);
+        assertThat(o.status()).isEqualTo("5.6.7");
+        assertThat(o.diagnostic()).contains("SMTPUTF8");
+        assertThat(o.remoteMta()).isEqualTo(MX1);
+        ScriptedSmtpServer.Conversation c = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(c::closed);
+        assertThat(c.lines()).containsExactly("EHLO relay.example.test", "QUIT");
+    }
+
+    /** RFC 6531 §3.4: to an MX that offers SMTPUTF8, the parameter goes with MAIL. */
+    @Test
+    void sendsSmtpUtf8WhenTheMxOffersIt() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("PIPELINING", "8BITMIME", "SMTPUTF8"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Outcome o = byRecipient(agent.deliver(f.request(BytesMessage.of("Subject: Grüße\r\n\r\nHallo\r\n"), true,
+                "jörg@sender.test", "bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.conversations().get(0).lines()).contains("MAIL FROM:<jörg@sender.test> SMTPUTF8");
+        assertThat(mx1.conversations().get(0).messages()).singleElement()
+                .satisfies(m -> assertThat(new String(m, StandardCharsets.UTF_8)).isEqualTo("Subject: Grüße\r\n\r\nHallo\r\n"));
+    }
+
+    /**
+     * About 200 KB of lines, placed so that the agent's 64 KiB reads split a CRLF and start a
+     * chunk with a dot-line, and lines made of a single dot here and there.
+     */
+    private static byte[] largeBody() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes("Subject: large\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        int line = 0;
+        // the CR of a line end is the last byte of the first chunk, its LF the first of the second
+        fillUpTo(b, 65535, line++);
+        b.writeBytes("\r\n.dot-line right after a split CRLF\r\n".getBytes(StandardCharsets.US_ASCII));
+        // a dot-line starting exactly at the third chunk
+        fillUpTo(b, 131070, line++);
+        b.writeBytes("\r\n.\r\n..\r\n".getBytes(StandardCharsets.US_ASCII));
+        fillUpTo(b, 200_000, line);
+        b.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        return b.toByteArray();
+    }
+
+    /** Writes full lines, then a partial one (no line end), so that the stream ends at exactly {@code size} bytes. */
+    private static void fillUpTo(ByteArrayOutputStream b, int size, int seed) {
+        String full = ("line " + seed + " ").repeat(10);
+        while (size - b.size() > full.length() + 2 + 10) {
+            b.writeBytes((full + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        }
+        b.writeBytes("x".repeat(size - b.size()).getBytes(StandardCharsets.US_ASCII));
+    }
+}
