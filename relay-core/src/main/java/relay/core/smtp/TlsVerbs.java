@@ -38,6 +38,12 @@ final class TlsVerbs {
                     sess.sendResponse("503 5.5.1 TLS already active");
                     return;
                 }
+                if (sess.isAuthenticated()) {
+                    // RFC 3207 §4.2: everything learned before TLS is forgotten after it, and a
+                    // SubEtha session cannot forget a login; so no STARTTLS after plaintext AUTH
+                    sess.sendResponse("503 5.5.1 STARTTLS not allowed after AUTH");
+                    return;
+                }
                 sess.sendResponse("220 2.0.0 Ready to start TLS");
                 try {
                     SSLSocket tls = sess.getServer().createSSLSocket(sess.getSocket());

@@ -93,6 +93,9 @@ class SmtpListenerTlsIT {
             client.reply();
             assertThat(client.ehlo("client.example.test")).isEqualTo(CAPABILITIES + "\n250-STARTTLS\n250 AUTH PLAIN LOGIN");
             assertThat(client.command("AUTH PLAIN " + plain("alice", "s3cret"))).isEqualTo("235 2.7.0 Authentication successful");
+            // RFC 3207 §4.2: a login from before TLS could not be forgotten after it, so no STARTTLS now
+            assertThat(client.command("STARTTLS")).isEqualTo("503 5.5.1 STARTTLS not allowed after AUTH");
+            assertThat(client.command("NOOP")).isEqualTo("250 2.0.0 Ok");
         }
     }
 
