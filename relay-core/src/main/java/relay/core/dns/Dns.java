@@ -2,6 +2,7 @@ package relay.core.dns;
 
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -38,9 +39,12 @@ public final class Dns {
         if (settings.servers().isEmpty()) {
             resolver = new ExtendedResolver();
         } else {
-            ExtendedResolver extended = new ExtendedResolver();
-            settings.servers().forEach(s -> extended.addResolver(new SimpleResolver(s)));
-            resolver = extended;
+            // the configured servers replace the system's: dnsjava's no-argument ExtendedResolver()
+            // starts with the resolv.conf servers and asks them first, so their NXDOMAIN (an
+            // answer, not a failure) would win and the configured servers would never be asked
+            List<Resolver> configured = new ArrayList<>();
+            settings.servers().forEach(s -> configured.add(new SimpleResolver(s)));
+            resolver = new ExtendedResolver(configured);
         }
         resolver.setTimeout(settings.timeout());
         this.session = LookupSession.builder()

@@ -284,7 +284,6 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
 
     /** Connect, greeting, EHLO, STARTTLS and the certificate check, AUTH: a session ready for MAIL. */
     private Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName) throws IOException {
-        Optional<String> remote = Optional.of(mxName);
         SmtpSession s;
         try {
             s = SmtpSession.connect(group, address, settings.timeouts());
@@ -294,6 +293,18 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
             throw e;
         }
         dead.markAlive(address);
+        try {
+            return negotiate(s, target, need, mxName);
+        } catch (IOException e) {
+            // RFC 3207 §4: a session that fails half-way (no greeting, a failed handshake, injected
+            // replies) is aborted here; the caller never saw it and could not close it
+            s.close();
+            throw e;
+        }
+    }
+
+    private Opened negotiate(SmtpSession s, Target target, TlsRequirement need, String mxName) throws IOException {
+        Optional<String> remote = Optional.of(mxName);
         SmtpReply greeting = s.greeting();
         if (!greeting.positive()) {
             s.quit();

@@ -105,6 +105,32 @@ public final class TestPki {
         }
     }
 
+    /**
+     * A leaf with every property chosen, for tests of the certificate checks themselves: the
+     * subject CN, the SAN dNSName entries (none: no subjectAltName extension at all, so only the
+     * CN names a host) and the extended key usages.
+     */
+    public Leaf issue(Instant notBefore, Instant notAfter, String commonName, List<String> dnsNames, KeyPurposeId... usages) {
+        KeyPair keys = newKeyPair();
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(notBefore),
+                    Date.from(notAfter), new X500Principal("CN=" + commonName), keys.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(usages))
+                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca))
+                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
+            if (!dnsNames.isEmpty()) {
+                builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                        dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+            }
+            return new Leaf(keys.getPrivate(), List.of(sign(builder, caKeys.getPrivate()), ca));
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A key store holding only this CA's certificate, as a trust anchor. */
     public KeyStore trustStore() {
         try {
