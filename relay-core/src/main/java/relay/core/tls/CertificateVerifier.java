@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -74,15 +75,9 @@ public final class CertificateVerifier {
         }
         X509Certificate leaf = chain.get(0);
         Date now = Date.from(clock.instant());
-        for (X509Certificate c : chain) {
-            try {
-                c.checkValidity(now);
-            } catch (CertificateExpiredException e) {
-                return new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " expired " + c.getNotAfter().toInstant());
-            } catch (CertificateNotYetValidException e) {
-                return new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " not valid before "
-                        + c.getNotBefore().toInstant());
-            }
+        Optional<CertificateVerdict> leafValidity = validity(leaf, now);
+        if (leafValidity.isPresent()) {
+            return leafValidity.get();
         }
         try {
             List<String> eku = leaf.getExtendedKeyUsage();
@@ -94,12 +89,29 @@ public final class CertificateVerifier {
         }
         CertificateVerdict path = path(leaf, chain, now);
         if (!path.ok()) {
-            return path;
+            // RFC 5280 §6.1.3: only the path's certificates must be within their validity, and the
+            // path builder checked them; servers send extra ones (an expired cross-certificate, as
+            // after the AddTrust root expired in 2020) that a valid path does not use. When there
+            // is no path, an expired certificate in what was sent is the likelier reason.
+            return chain.stream().skip(1).map(c -> validity(c, now)).flatMap(Optional::stream).findFirst().orElse(path);
         }
         if (!DnsIdMatcher.matches(leaf, host)) {
             return new CertificateVerdict.HostMismatch(host + " not in " + DnsIdMatcher.dnsNames(leaf));
         }
         return new CertificateVerdict.Trusted();
+    }
+
+    private static Optional<CertificateVerdict> validity(X509Certificate c, Date now) {
+        try {
+            c.checkValidity(now);
+            return Optional.empty();
+        } catch (CertificateExpiredException e) {
+            return Optional.of(new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " expired "
+                    + c.getNotAfter().toInstant()));
+        } catch (CertificateNotYetValidException e) {
+            return Optional.of(new CertificateVerdict.Expired(c.getSubjectX500Principal().getName() + " not valid before "
+                    + c.getNotBefore().toInstant()));
+        }
     }
 
     private CertificateVerdict path(X509Certificate leaf, List<X509Certificate> chain, Date now) {
