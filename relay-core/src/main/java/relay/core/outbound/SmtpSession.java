@@ -233,7 +233,9 @@ public final class SmtpSession implements AutoCloseable {
 
     /** Whether the connection can carry another transaction. */
     public boolean reusable() {
-        return channel.isActive() && !broken;
+        // RFC 5321 §3.8 and §4.2: a reply that no command asked for (an idle "421" before the
+        // server hangs up) puts the session out of step: the next command would take it for its answer
+        return channel.isActive() && !broken && replies.isEmpty();
     }
 
     /** After an error mid-transaction the connection is not reused. */

@@ -130,6 +130,132 @@ class DeliveryIT {
         assertThat(mx2.received()).hasSize(2);
     }
 
+    /** RFC 5321 §5.1 (SMTP-09): every address of every MX is tried until one answers. */
+    @Test
+    void triesEveryAddressOfEveryMx() throws IOException {
+        f.zone("""
+                @ MX 10 mx1
+                @ MX 20 mx2
+                mx1 A 127.0.0.2
+                mx1 A 127.0.0.3
+                mx2 A 127.0.0.4
+                mx2 A 127.0.0.5
+                """);
+        TestMx last = f.mx(4, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))))
+                .containsExactly(Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX2)));
+        assertThat(last.received()).hasSize(1);
+    }
+
+    /** RFC 5321 §3.3 and §4.5.4.1 (SMTP-18): a 5xx to MAIL bounces that message, and only that message. */
+    @Test
+    void bouncesAMessageWhoseSenderTheMxRefuses() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.reply("MAIL FROM:<spammer@", "550 5.7.1 sender refused\r\n"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Map<String, Outcome> refused = byRecipient(agent.deliver(f.request(BytesMessage.of(BODY), false, "spammer@sender.test",
+                "bob@example.test", "carol@example.test")));
+        Map<String, Outcome> next = byRecipient(agent.deliver(f.request("bob@example.test")));
+
+        Outcome bounced = new Outcome.Bounced("5.7.1", "550 5.7.1 sender refused", MX1);
+        assertThat(refused).containsExactly(Map.entry("bob@example.test", bounced), Map.entry("carol@example.test", bounced));
+        assertThat(next).containsExactly(Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", MX1)));
+        assertThat(mx1.conversations()).flatExtracting(ScriptedSmtpServer.Conversation::messages).hasSize(1);
+    }
+
+    /** RFC 5321 §3.1: a server that greets with 554 takes no mail; QUIT and go to the next MX. */
+    @Test
+    void leavesAnMxThatGreetsWith554ForTheNext() throws IOException {
+        f.twoMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.greeting("554 5.7.1 no service here\r\n"));
+        TestMx mx2 = f.mx(2, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))))
+                .containsExactly(Map.entry("bob@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX2)));
+        ScriptedSmtpServer.Conversation c = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(c::closed);
+        assertThat(c.lines()).containsExactly("QUIT");
+        assertThat(mx2.received()).hasSize(1);
+    }
+
+    /** RFC 5321 §4.5.4.1: a pooled connection the server has closed is replaced, and nothing is lost. */
+    @Test
+    void opensAFreshConnectionWhenThePooledOneWasClosed() throws IOException {
+        oneMx();
+        TestMx first = f.mx(1, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test"))
+                .isInstanceOf(Outcome.Delivered.class);
+
+        // the MX restarts: every connection it had is gone
+        first.close();
+        TestMx second = f.mx(1, b -> b);
+
+        assertThat(byRecipient(agent.deliver(f.request("carol@example.test"))))
+                .containsExactly(Map.entry("carol@example.test", new Outcome.Delivered("2.0.0", "250 Ok", MX1)));
+        assertThat(second.received()).singleElement().satisfies(r -> {
+            assertThat(r.recipients()).containsExactly("carol@example.test");
+            assertThat(r.text()).isEqualTo(BODY);
+        });
+    }
+
+    /**
+     * RFC 5321 §3.8 and §4.2: a reply nobody asked for (an idle "421" before the server hangs up)
+     * must not be taken for the answer to the next MAIL; the idle session is dropped instead.
+     */
+    @Test
+    void dropsAPooledSessionThatSentAnUnsolicitedReply() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.reply("DATA", "250 2.0.0 Ok: queued\r\n421 4.4.2 idle too long\r\n"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Outcome first = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
+        Outcome second = byRecipient(agent.deliver(f.request("carol@example.test"))).get("carol@example.test");
+
+        assertThat(first).isEqualTo(new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", MX1));
+        assertThat(second).isEqualTo(new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", MX1));
+        assertThat(mx1.conversations()).hasSize(2);
+    }
+
+    /** RFC 5321 §4.5.5: a bounce goes out with the null reverse-path, as it came. */
+    @Test
+    void sendsTheNullReversePath() throws IOException {
+        oneMx();
+        TestMx mx1 = f.mx(1, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        relay.core.mail.MailAddress bob = relay.core.mail.MailAddress.parse("bob@example.test", false);
+        relay.core.delivery.DeliveryRequest dsn = new relay.core.delivery.DeliveryRequest(f.request("bob@example.test").id(),
+                new relay.core.mail.Envelope(Optional.empty(), List.of(bob), false, false), bob.domain(), List.of(bob),
+                BytesMessage.of(BODY), 1);
+
+        assertThat(byRecipient(agent.deliver(dsn)).get("bob@example.test")).isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.received()).singleElement().satisfies(r -> assertThat(r.sender()).isEmpty());
+    }
+
+    /** RFC 1870 §6: a message larger than the server's fixed maximum is refused before MAIL; SIZE goes with MAIL. */
+    @Test
+    void respectsTheServersSizeLimit() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("PIPELINING", "SIZE 100"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        byte[] small = "Subject: small\r\n\r\nhi\r\n".getBytes(StandardCharsets.US_ASCII);
+
+        Outcome big = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
+        Outcome fits = byRecipient(agent.deliver(f.request(new BytesMessage(small), false, "alice@sender.test",
+                "bob@example.test"))).get("bob@example.test");
+
+        assertThat(big).isInstanceOf(Outcome.Bounced.class);
+        assertThat(big.status()).isEqualTo("5.3.4");
+        assertThat(big.diagnostic()).contains(Integer.toString(BODY.length())).contains("100");
+        assertThat(fits).isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.conversations()).flatExtracting(ScriptedSmtpServer.Conversation::lines)
+                .filteredOn(l -> l.startsWith("MAIL")).containsExactly("MAIL FROM:<alice@sender.test> SIZE=" + small.length);
+    }
+
     /** RFC 5321 §5.1 (SMTP-07): when MX records exist, the domain's own A record is never used. */
     @Test
     void neverFallsBackToTheDomainsAddressWhenItHasMx() throws IOException {

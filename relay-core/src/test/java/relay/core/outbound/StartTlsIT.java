@@ -95,7 +95,10 @@ class StartTlsIT {
         assertThat(c.sni()).contains("mx1.example.test");
     }
 
-    /** RFC 3207 §4.2: after TLS the client starts over with EHLO and never says STARTTLS again. */
+    /**
+     * RFC 3207 §4.2: after TLS the client starts over with EHLO, and never says STARTTLS again
+     * (TLS-06), though this server still announces it inside TLS.
+     */
     @Test
     void saysEhloAgainAfterTheHandshake() throws IOException {
         ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("PIPELINING", "STARTTLS")
@@ -111,6 +114,26 @@ class StartTlsIT {
         assertThat(c.lines()).containsExactly("EHLO relay.example.test", "STARTTLS", "[tls] EHLO relay.example.test",
                 "[tls] MAIL FROM:<alice@sender.test>", "[tls] RCPT TO:<bob@example.test>", "[tls] DATA", "[tls] QUIT");
         assertThat(c.sni()).contains("mx1.example.test");
+    }
+
+    /**
+     * RFC 3207 §4.2 (TLS-05): what the server announced before TLS is forgotten; inside TLS it no
+     * longer offers SMTPUTF8, so a message that needs it is not sent.
+     */
+    @Test
+    void forgetsThePlaintextCapabilitiesAfterTheHandshake() throws IOException {
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("PIPELINING", "SMTPUTF8", "STARTTLS")
+                .extensionsInsideTls("PIPELINING", "8BITMIME").tls(f.pki.issue("mx1.example.test").serverContext()));
+        SmtpDeliveryAgent agent = f.agent(OutboundFixture.verified());
+
+        Outcome o = byRecipient(agent.deliver(f.request(relay.core.testing.BytesMessage.of("Subject: Grüße\r\n\r\nHallo\r\n"),
+                true, "jörg@sender.test", "bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Bounced.class);
+        assertThat(o.status()).isEqualTo("5.6.7");
+        ScriptedSmtpServer.Conversation c = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(c::closed);
+        assertThat(c.lines()).containsExactly("EHLO relay.example.test", "STARTTLS", "[tls] EHLO relay.example.test", "[tls] QUIT");
     }
 
     /** RFC 8461 §5: an MX that offers no STARTTLS cannot take mail under a verified policy. */

@@ -60,7 +60,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     private final ServerSocket socket;
     private final String hostName;
+    private final String greeting;
     private final List<String> extensions;
+    private final List<String> extensionsInsideTls;
     private final String startTlsReply;
     private final SSLContext tls;
     private final Map<String, String> replies;
@@ -69,7 +71,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     private ScriptedSmtpServer(Builder b) throws IOException {
         this.hostName = b.hostName;
+        this.greeting = b.greeting == null ? "220 " + b.hostName + " ESMTP scripted\r\n" : b.greeting;
         this.extensions = List.copyOf(b.extensions);
+        this.extensionsInsideTls = List.copyOf(b.extensionsInsideTls == null ? b.extensions : b.extensionsInsideTls);
         this.startTlsReply = b.startTlsReply;
         this.tls = b.tls;
         this.replies = Map.copyOf(b.replies);
@@ -90,7 +94,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         private final InetAddress address;
         private final int port;
         private String hostName = "scripted.example.test";
+        private String greeting;
         private List<String> extensions = List.of("PIPELINING", "8BITMIME");
+        private List<String> extensionsInsideTls;
         private String startTlsReply = "220 2.0.0 Ready to start TLS\r\n";
         private SSLContext tls;
         private final Map<String, String> replies = new LinkedHashMap<>();
@@ -105,9 +111,24 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             return this;
         }
 
-        /** The EHLO keywords announced, in order (add "STARTTLS" to offer it). */
+        /** The raw greeting (default {@code 220 <host name> ESMTP scripted}). */
+        public Builder greeting(String raw) {
+            this.greeting = raw;
+            return this;
+        }
+
+        /**
+         * The EHLO keywords announced, in order (add "STARTTLS" to offer it). Inside TLS the same
+         * list is announced, STARTTLS included, as some servers do, unless {@link #extensionsInsideTls} says otherwise.
+         */
         public Builder extensions(String... keywords) {
             this.extensions = List.of(keywords);
+            return this;
+        }
+
+        /** The EHLO keywords announced after the TLS handshake. */
+        public Builder extensionsInsideTls(String... keywords) {
+            this.extensionsInsideTls = List.of(keywords);
             return this;
         }
 
@@ -172,20 +193,14 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             s.setSoTimeout(15_000);
             InputStream in = new BufferedInputStream(s.getInputStream());
             OutputStream out = s.getOutputStream();
+            Transaction t = new Transaction();
             String prefix = "";
-            send(out, "220 " + hostName + " ESMTP scripted\r\n");
+            send(out, greeting);
             String line;
             while ((line = readLine(in)) != null) {
                 c.lines.add(prefix + line);
                 String upper = line.toUpperCase(Locale.ROOT);
-                Optional<String> scripted = scripted(upper);
-                if (scripted.isPresent()) {
-                    send(out, scripted.get());
-                } else if (upper.startsWith("EHLO")) {
-                    send(out, ehlo(prefix.isEmpty()));
-                } else if (upper.startsWith("HELO")) {
-                    send(out, "250 " + hostName + "\r\n");
-                } else if (upper.equals("STARTTLS") && prefix.isEmpty() && extensions.contains("STARTTLS")) {
+                if (upper.equals("STARTTLS") && prefix.isEmpty() && extensions.contains("STARTTLS")) {
                     send(out, startTlsReply);
                     if (tls == null || !startTlsReply.startsWith("220")) {
                         continue;
@@ -199,18 +214,21 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                     in = new BufferedInputStream(ssl.getInputStream());
                     out = ssl.getOutputStream();
                     prefix = "[tls] ";
-                } else if (upper.startsWith("MAIL") || upper.startsWith("RCPT") || upper.startsWith("RSET")
-                        || upper.startsWith("NOOP")) {
-                    send(out, "250 2.0.0 Ok\r\n");
-                } else if (upper.equals("DATA")) {
+                    t = new Transaction();
+                } else if (upper.equals("DATA") && t.recipients > 0) {
                     send(out, "354 End data with <CR><LF>.<CR><LF>\r\n");
-                    c.messages.add(readData(in));
-                    send(out, "250 2.0.0 Ok: queued\r\n");
+                    byte[] message = readData(in);
+                    if (message == null) {
+                        break;
+                    }
+                    c.messages.add(message);
+                    t = new Transaction();
+                    send(out, scripted(upper).orElse("250 2.0.0 Ok: queued\r\n"));
                 } else if (upper.equals("QUIT")) {
                     send(out, "221 2.0.0 Bye\r\n");
                     break;
                 } else {
-                    send(out, "502 5.5.2 Command not recognized\r\n");
+                    send(out, answer(upper, !prefix.isEmpty(), t));
                 }
             }
         } catch (IOException e) {
@@ -225,6 +243,48 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         }
     }
 
+    /** Where the envelope stands, so that RCPT and DATA are refused in the wrong order, as real servers do. */
+    private static final class Transaction {
+        private boolean mail;
+        private int recipients;
+    }
+
+    /** The reply to a command other than STARTTLS, DATA with recipients, and QUIT. */
+    private String answer(String upper, boolean insideTls, Transaction t) {
+        if (upper.startsWith("RCPT") && !t.mail) {
+            return "503 5.5.1 need MAIL first\r\n";
+        }
+        if (upper.equals("DATA")) {
+            return "554 5.5.1 no valid recipients\r\n";
+        }
+        Optional<String> scripted = scripted(upper);
+        String reply;
+        if (scripted.isPresent()) {
+            reply = scripted.get();
+        } else if (upper.startsWith("EHLO")) {
+            reply = ehlo(!insideTls);
+        } else if (upper.startsWith("HELO")) {
+            reply = "250 " + hostName + "\r\n";
+        } else if (upper.equals("STARTTLS")) {
+            reply = insideTls ? "554 5.5.1 TLS already active\r\n" : "502 5.5.1 STARTTLS not offered\r\n";
+        } else if (upper.startsWith("MAIL") || upper.startsWith("RCPT") || upper.startsWith("RSET") || upper.startsWith("NOOP")) {
+            reply = "250 2.0.0 Ok\r\n";
+        } else {
+            reply = "502 5.5.2 Command not recognized\r\n";
+        }
+        boolean positive = reply.startsWith("2");
+        if (upper.startsWith("MAIL") && positive) {
+            t.mail = true;
+            t.recipients = 0;
+        } else if (upper.startsWith("RCPT") && positive) {
+            t.recipients++;
+        } else if (upper.startsWith("RSET") || upper.startsWith("EHLO") || upper.startsWith("HELO")) {
+            t.mail = false;
+            t.recipients = 0;
+        }
+        return reply;
+    }
+
     private Optional<String> scripted(String upperLine) {
         return replies.entrySet().stream().filter(e -> upperLine.startsWith(e.getKey())).map(Map.Entry::getValue).findFirst();
     }
@@ -232,11 +292,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private String ehlo(boolean plaintext) {
         List<String> lines = new ArrayList<>();
         lines.add(hostName);
-        for (String e : extensions) {
-            if (!e.equals("STARTTLS") || plaintext) {
-                lines.add(e);
-            }
-        }
+        lines.addAll(plaintext ? extensions : extensionsInsideTls);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < lines.size(); i++) {
             sb.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
@@ -264,14 +320,17 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         return null;
     }
 
-    /** Lines up to the lone dot, unstuffed (RFC 5321 §4.5.2), each with its CRLF. */
+    /** Lines up to the lone dot, unstuffed (RFC 5321 §4.5.2), each with its CRLF; null if the client left before the dot. */
     private static byte[] readData(InputStream in) throws IOException {
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         String line;
-        while ((line = readLine(in)) != null && !line.equals(".")) {
+        while ((line = readLine(in)) != null) {
+            if (line.equals(".")) {
+                return data.toByteArray();
+            }
             data.writeBytes((line.startsWith(".") ? line.substring(1) : line).getBytes(StandardCharsets.UTF_8));
             data.writeBytes(new byte[] {'\r', '\n'});
         }
-        return data.toByteArray();
+        return null;
     }
 }
