@@ -169,6 +169,11 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                 }
                 tried++;
                 TlsRequirement need = stronger(policy.tls(), target.floor());
+                if (route.isPresent() && route.get().tls() == TlsRequirement.NONE && need == TlsRequirement.OPPORTUNISTIC) {
+                    // RFC 3207 §4 (TLS-07, local policy): a route the operator set to "none" is a next hop
+                    // whose TLS is broken: no STARTTLS, unless the policy in force requires verified TLS
+                    need = TlsRequirement.NONE;
+                }
                 Optional<HostFailure> failure = viaHost(request, state, target, socket, need, policy.source());
                 if (failure.isEmpty() && state.done()) {
                     return state.finish(last);

@@ -91,6 +91,37 @@ class RouteIT {
         assertThat(smarthost.mailCommands()).isZero();
     }
 
+    /**
+     * A route with {@code tls: none} is the operator's word for a next hop whose TLS is broken
+     * (TlsRequirement.NONE: never STARTTLS), even though it announces STARTTLS.
+     */
+    @Test
+    void neverSaysStartTlsOnARouteWithoutTls() throws IOException {
+        ScriptedSmtpServer smarthost = f.scripted(3, b -> b.hostName("smarthost.example.test").extensions("PIPELINING", "STARTTLS")
+                .tls(f.pki.issue("smarthost.example.test").serverContext()));
+        Route plaintext = new Route("*", Domain.parse("smarthost.example.test"), f.port, TlsRequirement.NONE, Optional.empty());
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none(), List.of(plaintext));
+
+        Outcome o = byRecipient(agent.deliver(f.request("bob@elsewhere.example.test"))).get("bob@elsewhere.example.test");
+
+        assertThat(o).isEqualTo(new Outcome.Delivered("2.0.0", "250 2.0.0 Ok: queued", SMARTHOST));
+        assertThat(smarthost.conversations().get(0).lines()).containsExactly("EHLO relay.example.test",
+                "MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@elsewhere.example.test>", "DATA");
+    }
+
+    /** A policy that requires verified TLS still wins over a route without TLS. */
+    @Test
+    void aVerifiedPolicyOverridesARouteWithoutTls() {
+        TestMx smarthost = smarthost();
+        Route plaintext = new Route("*", Domain.parse("smarthost.example.test"), f.port, TlsRequirement.NONE, Optional.empty());
+        SmtpDeliveryAgent agent = f.agent(OutboundFixture.verified(), List.of(plaintext));
+
+        Outcome o = byRecipient(agent.deliver(f.request("bob@elsewhere.example.test"))).get("bob@elsewhere.example.test");
+
+        assertThat(o).isEqualTo(new Outcome.Delivered("2.0.0", "250 Ok", SMARTHOST));
+        assertThat(smarthost.received()).singleElement().satisfies(r -> assertThat(r.tls()).isTrue());
+    }
+
     /** RFC 4954 §4: credentials never cross in plaintext, even when the route allows plaintext mail. */
     @Test
     void neverSendsCredentialsWithoutTls() throws IOException {
