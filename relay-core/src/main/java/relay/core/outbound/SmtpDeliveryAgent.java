@@ -238,9 +238,14 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         if (pooled.isPresent()) {
             try {
                 Optional<HostFailure> f = MailTransaction.run(pooled.get(), request, rcpts, state, mxName, settings.timeouts());
-                finishSession(key, pooled.get(), f);
-                log(request, where, pooled.get(), "reused", f, rcpts, start, policySource);
-                return f;
+                if (f.isEmpty() || f.get().permanent() || state.pending().size() != rcpts.size()) {
+                    finishSession(key, pooled.get(), f);
+                    log(request, where, pooled.get(), "reused", f, rcpts, start, policySource);
+                    return f;
+                }
+                // RFC 5321 §3.8: a refusal on an idle session (a "421" the server sent before hanging
+                // up, read as the answer to MAIL) says nothing of a fresh connection: open one below
+                pooled.get().close();
             } catch (IOException e) {
                 pooled.get().close();
                 if (state.pending().size() != rcpts.size()) {
