@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Type;
 import relay.core.mail.Domain;
+import relay.core.testing.Loopback;
 import relay.core.testing.MiniDns;
 
 /** RFC 5321 §5.1 and RFC 7505 against a real DNS server (MiniDns on loopback, wire format). */
@@ -23,12 +24,14 @@ class MxResolverIT {
 
     @BeforeEach
     void start() throws IOException {
-        server = MiniDns.start("example.test", "");
+        server = Loopback.retryingBind(() -> MiniDns.start("example.test", ""));
     }
 
     @AfterEach
     void stop() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 
     private Dns dns(Duration timeout) {

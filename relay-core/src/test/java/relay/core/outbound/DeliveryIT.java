@@ -41,7 +41,9 @@ class DeliveryIT {
 
     @AfterEach
     void stop() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
     }
 
     private void oneMx() throws IOException {

@@ -33,7 +33,9 @@ class MxSelectionIT {
 
     @AfterEach
     void stop() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
     }
 
     /** RFC 7505 §4.1: a null MX fails at once with 5.1.10, without touching the domain's A record. */

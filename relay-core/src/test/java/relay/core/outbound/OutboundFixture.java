@@ -61,7 +61,7 @@ final class OutboundFixture implements AutoCloseable {
     private final Random random = new Random(5321);
 
     OutboundFixture() throws IOException {
-        this.dns = MiniDns.start(ZONE, "");
+        this.dns = Loopback.retryingBind(() -> MiniDns.start(ZONE, ""));
         open.add(dns);
         this.port = Loopback.commonFreePort(Arrays.asList(MX).subList(1, MX.length));
     }

@@ -44,7 +44,9 @@ class RouteIT {
 
     @AfterEach
     void stop() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
     }
 
     private Route route(TlsRequirement tls, String password) {

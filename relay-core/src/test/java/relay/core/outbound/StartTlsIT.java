@@ -46,7 +46,9 @@ class StartTlsIT {
 
     @AfterEach
     void stop() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
     }
 
     /** A certificate for the MX that fails one check, and the words the diagnostic must use. */

@@ -1,6 +1,7 @@
 package relay.core.testing;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -24,6 +25,29 @@ public final class Loopback {
             return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) n});
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Something that binds sockets. */
+    @FunctionalInterface
+    public interface Binding<T> {
+        T bind() throws IOException;
+    }
+
+    /**
+     * Binds, and tries again when the port was taken: a server that binds UDP on a random port
+     * and then TCP on the same number (MiniDns) can find it held by one of the many outgoing
+     * connections a test suite makes.
+     */
+    public static <T> T retryingBind(Binding<T> binding) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return binding.bind();
+            } catch (BindException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
         }
     }
 
