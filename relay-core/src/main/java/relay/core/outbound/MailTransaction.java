@@ -56,12 +56,19 @@ final class MailTransaction {
         if (caps.has("PIPELINING")) {
             replies.addAll(s.pipeline(commands, t.command()));
         } else {
+            boolean anyAccepted = false;
             for (String c : commands) {
+                if (c.equals("DATA") && !anyAccepted) {
+                    // without pipelining there is no need to ask for DATA that would be refused
+                    replies.add(new SmtpReply(554, List.of("5.5.1 no recipient accepted (DATA not sent)")));
+                    break;
+                }
                 SmtpReply r = s.command(c, c.equals("DATA") ? t.dataInit() : t.command());
                 replies.add(r);
                 if (c.startsWith("MAIL") && !r.positive()) {
                     break;
                 }
+                anyAccepted |= c.startsWith("RCPT") && r.positive();
             }
         }
         SmtpReply mailReply = replies.get(0);

@@ -6,7 +6,9 @@ import relay.core.policy.TlsRequirement;
 
 /**
  * A fixed next hop for a domain, or for every domain ({@code *}): mail goes to {@code host:port}
- * instead of the domain's MX hosts, with at least the given TLS, and AUTH when credentials are set.
+ * instead of the domain's MX hosts, with the given TLS, and AUTH when credentials are set. The
+ * policy in force may demand more ({@code verified} wins over anything); {@code none} (no
+ * STARTTLS at all, for a next hop whose TLS is broken) holds unless it does.
  */
 public record Route(String domain, Domain host, int port, TlsRequirement tls, Optional<Credentials> auth) {
 

@@ -355,6 +355,24 @@ class DeliveryIT {
         assertThat(c.messages()).singleElement().satisfies(m -> assertThat(new String(m, StandardCharsets.UTF_8)).isEqualTo(BODY));
     }
 
+    /** RFC 5321 §3.3: without PIPELINING each command waits for its reply, and no DATA follows when no RCPT was accepted. */
+    @Test
+    void withoutPipeliningSendsNoDataWhenEveryRecipientIsRefused() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.extensions("8BITMIME").reply("RCPT TO:", "550 5.1.1 no such user\r\n"));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request("bob@example.test", "nobody@example.test")));
+
+        assertThat(out.values()).allSatisfy(o -> assertThat(o).isEqualTo(new Outcome.Bounced("5.1.1", "550 5.1.1 no such user", MX1)));
+        agent.close();
+        ScriptedSmtpServer.Conversation c = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(c::closed);
+        assertThat(c.lines()).doesNotContain("DATA").startsWith("EHLO relay.example.test", "MAIL FROM:<alice@sender.test>",
+                "RCPT TO:<bob@example.test>", "RCPT TO:<nobody@example.test>", "RSET");
+        assertThat(c.messages()).isEmpty();
+    }
+
     /** RFC 5321 §4.5.4.1: several messages to one destination share one connection. */
     @Test
     void reusesOneConnectionForSeveralMessages() throws IOException {

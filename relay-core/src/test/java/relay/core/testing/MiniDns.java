@@ -57,7 +57,13 @@ public final class MiniDns implements AutoCloseable {
         Name o = Name.fromString(origin.endsWith(".") ? origin : origin + ".");
         InetAddress lo = InetAddress.getLoopbackAddress();
         DatagramSocket udp = new DatagramSocket(new InetSocketAddress(lo, 0));
-        ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 50, lo);
+        ServerSocket tcp;
+        try {
+            tcp = new ServerSocket(udp.getLocalPort(), 50, lo);
+        } catch (IOException e) {
+            udp.close();
+            throw e;
+        }
         MiniDns dns = new MiniDns(o, parse(o, zoneText), udp, tcp);
         Thread u = new Thread(dns::serveUdp, "minidns-udp");
         u.setDaemon(true);
