@@ -1,0 +1,118 @@
+package relay.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import relay.core.testing.Loopback;
+import relay.core.testing.MiniDns;
+import relay.core.testing.TestMx;
+import relay.core.testing.TestPki;
+
+/**
+ * The whole path, as the jar wires it from its configuration: a client submits over SMTP, the
+ * relay stores the message, finds the MX through its configured DNS server, delivers over
+ * STARTTLS, and bounces a refused recipient back to the sender with an RFC 3464 DSN that carries
+ * the remote reply and its enhanced status code.
+ */
+class RelayDeliveryIT {
+
+    @TempDir
+    Path dir;
+    private MiniDns dns;
+    private TestMx mx;
+    private Relay relay;
+
+    @BeforeEach
+    void peers() throws Exception {
+        TestPki pki = TestPki.create("Relay Test CA");
+        int port = Loopback.commonFreePort(List.of(Loopback.host(2)));
+        mx = TestMx.on(Loopback.host(2), port).hostName("mx1.example.test")
+                .tls(pki.issue("mx1.example.test").serverContext()).start();
+        dns = Loopback.retryingBind(() -> MiniDns.start("example.test", """
+                @ MX 10 mx1
+                mx1 A 127.0.0.2
+                """));
+        Path ca = dir.resolve("ca.pem");
+        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pki.caCertificate().getEncoded())
+                + "\n-----END CERTIFICATE-----\n");
+        Path config = dir.resolve("relay.yaml");
+        Files.writeString(config, String.join("\n",
+                "hostname: relay.test",
+                "data:",
+                "  dir: " + dir.resolve("data"),
+                "smtp:",
+                "  port: 0",
+                "dns:",
+                "  servers: [\"127.0.0.1:" + dns.address().getPort() + "\"]",
+                "  timeout: 1s",
+                "delivery:",
+                "  port: " + port,
+                "  connect-timeout: 2s",
+                "  extra-ca-files: [\"" + ca + "\"]",
+                "queue:",
+                "  poll-interval: 100ms",
+                ""));
+        RelayConfig cfg = new ConfigLoader(Map.of()).load(Optional.of(config));
+        relay = Relay.start(cfg, Optional.empty(), Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() {
+        if (relay != null) {
+            relay.close();
+        }
+        mx.close();
+        dns.close();
+    }
+
+    @Test
+    void deliversOverStartTlsAndBouncesARefusedRecipientWithTheRemoteReply() throws Exception {
+        mx.rejectRecipient("nobody@example.test", 550, "5.1.1 <nobody@example.test>: no such user", 1);
+        try (SmtpClient c = new SmtpClient("127.0.0.1", relay.smtpPort())) {
+            SmtpClient.expect(c.reply(), "220");
+            SmtpClient.expect(c.send("EHLO app.example.test"), "250");
+            SmtpClient.expect(c.send("MAIL FROM:<alice@example.test>"), "250");
+            SmtpClient.expect(c.send("RCPT TO:<bob@example.test>"), "250");
+            SmtpClient.expect(c.send("RCPT TO:<nobody@example.test>"), "250");
+            SmtpClient.expect(c.send("DATA"), "354");
+            c.write("Subject: hello\r\n\r\nHi Bob.\r\n.\r\n");
+            assertThat(c.reply()).startsWith("250 2.0.0 Ok: queued as ");
+        }
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> mx.received().size() == 2);
+        TestMx.Received original = mx.received().stream().filter(r -> r.recipients().contains("bob@example.test"))
+                .findFirst().orElseThrow();
+        assertThat(original.tls()).as("delivered inside STARTTLS").isTrue();
+        assertThat(original.sender()).isEqualTo("alice@example.test");
+        assertThat(original.text()).contains("Subject: hello").contains("Hi Bob.")
+                .contains("by relay.test (relay) with ESMTP id ");
+
+        TestMx.Received dsn = mx.received().stream().filter(r -> r.recipients().contains("alice@example.test"))
+                .findFirst().orElseThrow();
+        // RFC 3464 §2 / RFC 5321 §4.5.5: the report goes to the sender from the null reverse-path
+        assertThat(dsn.sender()).isEmpty();
+        assertThat(dsn.text())
+                .contains("report-type=delivery-status")
+                .contains("Final-Recipient: rfc822; nobody@example.test")
+                .contains("Action: failed")
+                .contains("Status: 5.1.1")
+                .contains("Remote-MTA: dns; mx1.example.test")
+                .contains("Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.test>: no such user")
+                .contains("Subject: hello")
+                .doesNotContain("Hi Bob.");
+        await().atMost(Duration.ofSeconds(10)).until(() -> relay.queue().depth().messages() == 0);
+    }
+}
