@@ -27,7 +27,7 @@ final class MessageWriter {
             throws SQLException, IOException {
         TrackingInputStream in = new TrackingInputStream(body);
         try (PreparedStatement m = c.prepareStatement("INSERT INTO message"
-                + " (id, sender, smtputf8, eightbit, size, received_at, expires_at, body) VALUES (?, ?, ?, ?, 0, ?, ?, ?)")) {
+                + " (id, sender, smtputf8, eightbit, received_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             m.setString(1, id.value());
             if (envelope.sender().isPresent()) {
                 m.setString(2, envelope.sender().get().toString());
@@ -48,11 +48,6 @@ final class MessageWriter {
         }
         if (in.failure() != null) {
             throw in.failure();
-        }
-        try (PreparedStatement s = c.prepareStatement("UPDATE message SET size = ? WHERE id = ?")) {
-            s.setLong(1, in.count());
-            s.setString(2, id.value());
-            s.executeUpdate();
         }
         List<MailAddress> recipients = envelope.recipients();
         try (PreparedStatement r = c.prepareStatement("INSERT INTO recipient"

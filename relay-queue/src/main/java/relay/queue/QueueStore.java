@@ -117,7 +117,7 @@ public final class QueueStore {
             if (leased.isEmpty()) {
                 return Optional.empty();
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, size FROM message WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body) FROM message WHERE id = ?")) {
                 s.setString(1, claim.id().value());
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {

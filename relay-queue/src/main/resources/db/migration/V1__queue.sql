@@ -4,7 +4,6 @@ CREATE TABLE message (
     sender        VARCHAR(320),               -- NULL is the null reverse-path <>
     smtputf8      BOOLEAN      NOT NULL,
     eightbit      BOOLEAN      NOT NULL,
-    size          BIGINT       NOT NULL,
     received_at   TIMESTAMP(3) WITH TIME ZONE NOT NULL,
     expires_at    TIMESTAMP(3) WITH TIME ZONE NOT NULL,
     body          BLOB         NOT NULL

@@ -127,7 +127,7 @@ final class QueueFixture implements AutoCloseable {
 
     Optional<MessageRow> message(QueueId id) throws SQLException {
         try (Connection c = db.dataSource().getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, size, received_at, expires_at,"
+             PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body), received_at, expires_at,"
                      + " body FROM message WHERE id = ?")) {
             s.setString(1, id.value());
             try (ResultSet rs = s.executeQuery()) {

@@ -13,7 +13,6 @@ import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.DropConnectionException;
-import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 import relay.core.mail.Envelope;
@@ -70,7 +69,10 @@ final class DataVerb extends BaseCommand {
         int commandTimeout = socket.getSoTimeout();
         // RFC 5321 §4.5.3.2.5-6: the server's wait for each data block and the final dot
         socket.setSoTimeout(Math.toIntExact(settings.dataTimeout().toMillis()));
-        InputStream unstuffed = new DotUnstuffingStream(new DotTerminatedInputStream(sess.getRawInput()));
+        if (!(sess.getRawInput() instanceof BufferedInputStream raw)) {
+            throw new IllegalStateException("SubEtha's session input is not buffered");
+        }
+        InputStream unstuffed = new DataStream(raw);
         SizeLimitedInputStream counted = new SizeLimitedInputStream(unstuffed, settings.maxMessageSize());
         QueueId id = QueueId.generate(clock.instant(), random);
         String reply;
