@@ -74,7 +74,9 @@ public final class Relay implements AutoCloseable {
      * @throws IOException when the data directory or the listen address cannot be used
      */
     public static Relay start(RelayConfig config, Optional<DeliveryAgent> agent, Clock clock) throws IOException, SQLException {
-        RandomGenerator random = new SecureRandom();
+        // queue ids, retry jitter and MX shuffling need spread, not secrecy: a seeded, thread-safe
+        // generator, not SecureRandom (its NativePRNG serialises every session on one lock)
+        RandomGenerator random = new java.util.Random(new SecureRandom().nextLong());
         String hostName = hostName(config);
         Path dir = config.data().dir();
         Files.createDirectories(dir);

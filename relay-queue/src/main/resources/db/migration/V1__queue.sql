@@ -28,5 +28,6 @@ CREATE TABLE recipient (
     PRIMARY KEY (message_id, seq)
 );
 
+-- Due work: QUEUED/DEFERRED by next attempt. Expired leases are found through the same index's
+-- state prefix (DELIVERING rows are few); every further index is rewritten on each sync.
 CREATE INDEX recipient_due ON recipient (state, next_attempt_at);
-CREATE INDEX recipient_lease ON recipient (state, lease_until);
