@@ -1,0 +1,256 @@
+package relay.sts.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.TrustAnchor;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import relay.core.dns.Dns;
+import relay.core.dns.DnsSettings;
+import relay.core.mail.Domain;
+import relay.core.testing.Loopback;
+import relay.core.testing.MiniDns;
+import relay.core.testing.TestPki;
+import relay.core.tls.CertificateVerifier;
+
+/** RFC 8461 §3.2-3.3 against a real HTTPS policy host and a wire-format DNS server. */
+class PolicyFetcherIT {
+
+    private static final String POLICY = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n";
+    private static final Domain DOMAIN = Domain.parse("example.test");
+
+    /** What the policy host answers. */
+    private record Answer(int status, String contentType, byte[] body, String location, boolean hang) {
+        static Answer ok(String contentType, String body) {
+            return new Answer(200, contentType, body.getBytes(StandardCharsets.UTF_8), null, false);
+        }
+    }
+
+    private final TestPki pki = TestPki.create("Fetch Test CA");
+    private final AtomicReference<Answer> answer = new AtomicReference<>(Answer.ok("text/plain", POLICY));
+    private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicReference<String> requestHeaders = new AtomicReference<>("");
+    private final CountDownLatch release = new CountDownLatch(1);
+    private HttpsServer server;
+    private MiniDns dns;
+    private EventLoopGroup group;
+
+    @BeforeEach
+    void start() throws IOException {
+        dns = Loopback.retryingBind(() -> MiniDns.start("example.test", "mta-sts A 127.0.0.1\n"));
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        serve(pki.issue("mta-sts.example.test").serverContext());
+    }
+
+    private void serve(SSLContext context) throws IOException {
+        if (server != null) {
+            server.stop(0);
+        }
+        server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        server.setHttpsConfigurator(new HttpsConfigurator(context));
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", exchange -> {
+            requests.incrementAndGet();
+            requestHeaders.set(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + exchange.getRequestHeaders());
+            Answer a = answer.get();
+            if (a.hang()) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (a.contentType() != null) {
+                exchange.getResponseHeaders().set("Content-Type", a.contentType());
+            }
+            if (a.location() != null) {
+                exchange.getResponseHeaders().set("Location", a.location());
+            }
+            exchange.getResponseHeaders().set("Cache-Control", "max-age=3600");
+            // a status of 299 stands for "200, chunked": no Content-Length, the cap must hold while streaming
+            boolean chunked = a.status() == 299;
+            exchange.sendResponseHeaders(chunked ? 200 : a.status(), chunked ? 0 : a.body().length == 0 ? -1 : a.body().length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(a.body());
+            } catch (IOException e) {
+                // the client hung up on a body it did not want
+            }
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        server.stop(0);
+        dns.close();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private FetchResult fetch() {
+        return fetch(Duration.ofSeconds(5), Clock.systemUTC());
+    }
+
+    private FetchResult fetch(Duration total, Clock clock) {
+        Dns resolver = new Dns(new DnsSettings(List.of(dns.address()), Duration.ofSeconds(1)));
+        CertificateVerifier verifier = new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), clock);
+        return new PolicyFetcher(resolver, verifier, group, new FetchSettings(server.getAddress().getPort(),
+                Duration.ofSeconds(2), total, FetchSettings.RFC_MAX_BYTES)).fetch(DOMAIN);
+    }
+
+    private static void assertFailed(FetchResult r, FetchResult.Failure kind, String reason) {
+        assertThat(r).isInstanceOf(FetchResult.Failed.class);
+        FetchResult.Failed f = (FetchResult.Failed) r;
+        assertThat(f.kind()).isEqualTo(kind);
+        assertThat(f.reason()).contains(reason);
+    }
+
+    // RFC 8461 §3.2: GET https://mta-sts.<domain>/.well-known/mta-sts.txt
+    @Test
+    void fetchesThePolicyFromTheWellKnownPath() {
+        FetchResult r = fetch();
+        assertThat(r).isInstanceOf(FetchResult.Fetched.class);
+        assertThat(new String(((FetchResult.Fetched) r).body(), StandardCharsets.UTF_8)).isEqualTo(POLICY);
+        // §3.3: no HTTP caching: nothing conditional is asked
+        assertThat(requestHeaders.get()).startsWith("GET /.well-known/mta-sts.txt ")
+                .doesNotContainIgnoringCase("If-None-Match").doesNotContainIgnoringCase("If-Modified-Since");
+    }
+
+    @Test
+    void mediaTypeParametersAreIgnored() {
+        answer.set(Answer.ok("text/plain; charset=utf-8; x=y", POLICY));
+        assertThat(fetch()).isInstanceOf(FetchResult.Fetched.class);
+        answer.set(Answer.ok("TEXT/PLAIN", POLICY));
+        assertThat(fetch()).isInstanceOf(FetchResult.Fetched.class);
+    }
+
+    // RFC 8461 §3.3: only a 200 counts
+    @Test
+    void notFoundIsAFetchError() {
+        answer.set(new Answer(404, "text/plain", "no".getBytes(StandardCharsets.UTF_8), null, false));
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "HTTP 404");
+    }
+
+    @Test
+    void serverErrorIsAFetchError() {
+        answer.set(new Answer(500, "text/plain", new byte[0], null, false));
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "HTTP 500");
+    }
+
+    // RFC 8461 §3.3: redirects MUST NOT be followed
+    @Test
+    void redirectIsNotFollowed() {
+        answer.set(new Answer(301, "text/plain", new byte[0], "https://mta-sts.example.test/elsewhere", false));
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "redirects are not followed");
+        assertThat(requests.get()).isEqualTo(1);
+    }
+
+    // RFC 8461 §3.2: the media type is text/plain
+    @Test
+    void wrongMediaTypeIsAnInvalidPolicy() {
+        answer.set(Answer.ok("text/html", "<html>" + POLICY));
+        assertFailed(fetch(), FetchResult.Failure.INVALID, "text/html");
+    }
+
+    @Test
+    void missingMediaTypeIsAnInvalidPolicy() {
+        answer.set(new Answer(200, null, POLICY.getBytes(StandardCharsets.UTF_8), null, false));
+        assertFailed(fetch(), FetchResult.Failure.INVALID, "not text/plain");
+    }
+
+    // RFC 8461 §3.3: a body-size limit (64 KiB), checked as the body arrives
+    @Test
+    void hugeBodyIsCutOff() {
+        answer.set(new Answer(200, "text/plain", new byte[10 * 1024 * 1024], null, false));
+        assertFailed(fetch(), FetchResult.Failure.INVALID, "larger than 65536 octets");
+    }
+
+    @Test
+    void hugeChunkedBodyIsCutOffWhileStreaming() {
+        answer.set(new Answer(299, "text/plain", new byte[10 * 1024 * 1024], null, false));
+        assertFailed(fetch(), FetchResult.Failure.INVALID, "larger than 65536 octets");
+    }
+
+    @Test
+    void chunkedPolicyIsFetched() {
+        answer.set(new Answer(299, "text/plain", POLICY.getBytes(StandardCharsets.UTF_8), null, false));
+        FetchResult r = fetch();
+        assertThat(r).isInstanceOf(FetchResult.Fetched.class);
+        assertThat(new String(((FetchResult.Fetched) r).body(), StandardCharsets.UTF_8)).isEqualTo(POLICY);
+    }
+
+    @Test
+    void bodyAtTheCapIsAccepted() {
+        byte[] body = new byte[FetchSettings.RFC_MAX_BYTES];
+        java.util.Arrays.fill(body, (byte) 'x');
+        answer.set(new Answer(200, "text/plain", body, null, false));
+        assertThat(fetch()).isInstanceOf(FetchResult.Fetched.class);
+    }
+
+    // RFC 8461 §3.3: a timeout
+    @Test
+    void slowServerTimesOut() {
+        answer.set(new Answer(200, "text/plain", POLICY.getBytes(StandardCharsets.UTF_8), null, true));
+        assertFailed(fetch(Duration.ofMillis(700), Clock.systemUTC()), FetchResult.Failure.FETCH_ERROR, "took longer than");
+    }
+
+    // RFC 8461 §3.3: the certificate must be valid for mta-sts.<domain> and chain to a trusted root
+    @Test
+    void certificateForAnotherNameIsWebPkiInvalid() throws IOException {
+        serve(pki.issue("example.test").serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
+        assertThat(requests.get()).as("no request over an unverified connection").isZero();
+    }
+
+    @Test
+    void untrustedCertificateIsWebPkiInvalid() throws IOException {
+        serve(TestPki.create("Someone Else").issue("mta-sts.example.test").serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "not trusted");
+    }
+
+    @Test
+    void expiredCertificateIsWebPkiInvalid() throws IOException {
+        Instant now = Instant.now();
+        serve(pki.issue(now.minus(30, ChronoUnit.DAYS), now.minus(1, ChronoUnit.DAYS), "mta-sts.example.test").serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "expired");
+    }
+
+    @Test
+    void wildcardCertificateCoversThePolicyHost() throws IOException {
+        serve(pki.issue("*.example.test").serverContext());
+        assertThat(fetch()).isInstanceOf(FetchResult.Fetched.class);
+    }
+
+    @Test
+    void policyHostWithoutAddressIsAFetchError() throws IOException {
+        dns.setZone("mx1 A 127.0.0.1\n");
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "mta-sts.example.test: no address");
+    }
+
+    @Test
+    void nothingListeningIsAFetchError() {
+        server.stop(0);
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "cannot connect to mta-sts.example.test");
+    }
+}
