@@ -13,11 +13,11 @@
 #
 # Usage (as root, from anywhere):  bench/ingest.sh [options]
 #   -n N       messages per run                       (default 5000)
-#   -r RUNS    measured runs per system                (default 3)
+#   -r RUNS    measured runs per system                (default 5)
 #   -s SESS    concurrent smtp-source sessions         (default 20)
 #   -l BYTES   message size                            (default 10240)
 #   -d         reuse connections (smtp-source -d); default is one message per connection
-#   -w N       warm-up messages per system, not timed  (default 1000; 0 = none)
+#   -w N       warm-up messages per system, not timed  (default 10000: the JVM needs that many to reach steady state; 0 = none)
 #   -o DIR     output dir for logs/strace/summary      (default bench/out)
 #   -k         keep the relay data dirs and leave the Postfix hold queue as is
 #   --only relay|postfix   measure one side only
@@ -69,7 +69,7 @@ SENDER=sender@client.test
 RCPT=rcpt@example.test
 # ================================================================
 
-N=5000; RUNS=3; SESS=20; LEN=10240; REUSE=0; WARMUP=1000; KEEP=0; ONLY=both; STRACE=1; QUIET=120
+N=5000; RUNS=5; SESS=20; LEN=10240; REUSE=0; WARMUP=10000; KEEP=0; ONLY=both; STRACE=1; QUIET=120
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 OUT=$BENCH_DIR/out
