@@ -1,14 +1,18 @@
 package relay.core.dns;
 
+import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Cache;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedResolver;
@@ -16,6 +20,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
 import org.xbill.DNS.lookup.LookupResult;
 import org.xbill.DNS.lookup.LookupSession;
 import org.xbill.DNS.lookup.NoSuchDomainException;
@@ -82,6 +87,42 @@ public final class Dns {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new DnsAnswer.Failed("interrupted");
+        }
+    }
+
+    /**
+     * The A and AAAA records of a host, IPv4 first, each family in the resolver's order (RFC 5321
+     * §5.1: try the addresses in the order given).
+     */
+    public Addresses addresses(String host) {
+        List<InetAddress> out = new ArrayList<>();
+        DnsAnswer a = lookup(host, Type.A);
+        DnsAnswer aaaa = lookup(host, Type.AAAA);
+        if (a instanceof DnsAnswer.Found f) {
+            f.records().forEach(r -> out.add(((ARecord) r).getAddress()));
+        }
+        if (aaaa instanceof DnsAnswer.Found f) {
+            f.records().forEach(r -> out.add(((AAAARecord) r).getAddress()));
+        }
+        if (!out.isEmpty()) {
+            return new Addresses(out, Optional.empty());
+        }
+        if (a instanceof DnsAnswer.Failed f) {
+            return new Addresses(out, Optional.of(f.reason()));
+        }
+        if (aaaa instanceof DnsAnswer.Failed f) {
+            return new Addresses(out, Optional.of(f.reason()));
+        }
+        return new Addresses(out, Optional.empty());
+    }
+
+    /**
+     * A host's addresses. When there are none, {@code lookupFailure} tells a failed lookup (try
+     * again later) from an answer that named no address.
+     */
+    public record Addresses(List<InetAddress> list, Optional<String> lookupFailure) {
+        public Addresses {
+            list = List.copyOf(list);
         }
     }
 

@@ -27,15 +27,11 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xbill.DNS.AAAARecord;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.Type;
 import relay.core.delivery.DeliveryAgent;
 import relay.core.delivery.DeliveryRequest;
 import relay.core.delivery.Outcome;
 import relay.core.delivery.RecipientOutcome;
 import relay.core.dns.Dns;
-import relay.core.dns.DnsAnswer;
 import relay.core.dns.MxHost;
 import relay.core.dns.MxLookup;
 import relay.core.dns.MxResolver;
@@ -209,21 +205,14 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                 return Optional.of(HostFailure.temporary("4.4.4", "bad address literal " + host, Optional.empty()));
             }
         }
-        DnsAnswer a = dns.lookup(host.name(), Type.A);
-        DnsAnswer aaaa = dns.lookup(host.name(), Type.AAAA);
-        if (a instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> out.add(((ARecord) r).getAddress()));
-        }
-        if (aaaa instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> out.add(((AAAARecord) r).getAddress()));
-        }
+        Dns.Addresses found = dns.addresses(host.name());
+        out.addAll(found.list());
         if (!out.isEmpty()) {
             return Optional.empty();
         }
-        if (a instanceof DnsAnswer.Failed f) {
-            return Optional.of(HostFailure.temporary("4.4.3", "address lookup for " + host + " failed: " + f.reason(), Optional.empty()));
-        }
-        return Optional.of(HostFailure.temporary("4.4.4", "MX host " + host + " has no address", Optional.empty()));
+        return Optional.of(found.lookupFailure()
+                .map(why -> HostFailure.temporary("4.4.3", "address lookup for " + host + " failed: " + why, Optional.empty()))
+                .orElseGet(() -> HostFailure.temporary("4.4.4", "MX host " + host + " has no address", Optional.empty())));
     }
 
     private Optional<HostFailure> viaHost(DeliveryRequest request, Recipients state, Target target,

@@ -16,18 +16,12 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
-import org.xbill.DNS.AAAARecord;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.Type;
 import relay.core.dns.Dns;
-import relay.core.dns.DnsAnswer;
 import relay.core.mail.Domain;
 import relay.core.tls.CertificateVerifier;
 
@@ -67,21 +61,13 @@ public final class PolicyFetcher {
     public FetchResult fetch(Domain domain) {
         String host = policyHost(domain);
         long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
-        List<InetAddress> addresses = new ArrayList<>();
-        DnsAnswer a = dns.lookup(host, Type.A);
-        DnsAnswer aaaa = dns.lookup(host, Type.AAAA);
-        if (a instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> addresses.add(((ARecord) r).getAddress()));
-        }
-        if (aaaa instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> addresses.add(((AAAARecord) r).getAddress()));
-        }
-        if (addresses.isEmpty()) {
-            String why = a instanceof DnsAnswer.Failed f ? "lookup failed: " + f.reason() : "no address";
-            return new FetchResult.Failed(FetchResult.Failure.FETCH_ERROR, host + ": " + why);
+        Dns.Addresses addresses = dns.addresses(host);
+        if (addresses.list().isEmpty()) {
+            return new FetchResult.Failed(FetchResult.Failure.FETCH_ERROR, host + ": "
+                    + addresses.lookupFailure().map(why -> "lookup failed: " + why).orElse("no address"));
         }
         FetchResult last = null;
-        for (InetAddress address : addresses) {
+        for (InetAddress address : addresses.list()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 break;
