@@ -1,0 +1,1 @@
+CREATE TABLE message (id BIGINT PRIMARY KEY);
