@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,7 +53,8 @@ public final class PolicyStore {
      * weaker one), expiring {@code max_age} after {@code fetchedAt} (STS-34), and forgets the
      * domain's fetch failure.
      */
-    public CachedPolicy save(Domain domain, String policyId, Policy policy, Instant fetchedAt) {
+    public CachedPolicy save(Domain domain, String policyId, Policy policy, Instant fetched) {
+        Instant fetchedAt = fetched.truncatedTo(ChronoUnit.MILLIS); // what the table keeps
         Instant expires = fetchedAt.plus(policy.maxAge().duration());
         String text = String.join("\n", policy.lines());
         try (Connection c = dataSource.getConnection()) {
