@@ -363,6 +363,42 @@ class StsPolicySourceIT {
         assertEnforce(source.policyFor(DOMAIN), MX1);
     }
 
+    @Test
+    void refreshLeavesPoliciesNotUsedRecentlyToExpire() {
+        body.set(ENFORCE.replace("86400", "31557600"));
+        StsPolicySource source = source();
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        clock.advance(StsPolicySource.RECENT_USE.plusDays(1));
+        assertThat(source.refreshDue()).isEqualTo(new RefreshReport(0, 0, 0));
+        assertThat(requests.get()).isEqualTo(1);
+    }
+
+    // STS-32: max_age 0 applies to the delivery at hand and is not kept
+    @Test
+    void maxAgeZeroAppliesOnceAndIsNotKept() {
+        body.set(ENFORCE.replace("86400", "0"));
+        StsPolicySource source = source();
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        assertThat(requests.get()).isEqualTo(2);
+    }
+
+    // after a re-check, a stale answer with the old id is no change for a while, then it is again
+    @Test
+    void oldIdSeenLongAfterARecheckIsAChange() throws IOException {
+        dns.setZone(zone("A", 300));
+        StsPolicySource source = source();
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        dns.setZone(zone("B", 300));
+        assertThat(source.recheck(DOMAIN)).isInstanceOf(Recheck.Changed.class);
+        assertThat(requests.get()).isEqualTo(2);
+        source.policyFor(DOMAIN); // the relay's resolver still says A
+        assertThat(requests.get()).isEqualTo(2);
+        clock.advance(StsPolicySource.SUPERSEDED_FOR.plusMinutes(1));
+        source.policyFor(DOMAIN);
+        assertThat(requests.get()).isEqualTo(3);
+    }
+
     // RFC 8461 §3.4 (STS-44, STS-45): no MTA-STS for address literals, no parent lookup
     @Test
     void addressLiteralsAndSubdomainsAreNotLookedUpElsewhere() {
