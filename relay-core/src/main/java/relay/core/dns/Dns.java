@@ -99,10 +99,10 @@ public final class Dns {
         DnsAnswer a = lookup(host, Type.A);
         DnsAnswer aaaa = lookup(host, Type.AAAA);
         if (a instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> out.add(((ARecord) r).getAddress()));
+            f.records().forEach(r -> out.add(bare(((ARecord) r).getAddress())));
         }
         if (aaaa instanceof DnsAnswer.Found f) {
-            f.records().forEach(r -> out.add(((AAAARecord) r).getAddress()));
+            f.records().forEach(r -> out.add(bare(((AAAARecord) r).getAddress())));
         }
         if (!out.isEmpty()) {
             return new Addresses(out, Optional.empty());
@@ -114,6 +114,15 @@ public final class Dns {
             return new Addresses(out, Optional.of(f.reason()));
         }
         return new Addresses(out, Optional.empty());
+    }
+
+    /** The address alone: dnsjava's carries the record's name with its dot, which reads badly in logs. */
+    private static InetAddress bare(InetAddress a) {
+        try {
+            return InetAddress.getByAddress(a.getAddress());
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("an address of " + a.getAddress().length + " octets", e);
+        }
     }
 
     /**

@@ -137,7 +137,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
             }
         }
         HostFailure last = HostFailure.temporary("4.4.4", "no host to try for " + domain, Optional.empty());
-        int tried = 0;
+        List<Candidate> candidates = new ArrayList<>();
         for (Target target : targets) {
             if (!policy.mxAllowed().test(target.host())) {
                 // RFC 8461 §4.1/§5: a host the policy does not list is unreachable, never a fallback
@@ -153,36 +153,39 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                 last = lookupFailure.get();
                 continue;
             }
-            for (InetAddress address : addresses) {
-                if (tried >= settings.maxHostsPerAttempt()) {
-                    return state.finish(last);
-                }
-                InetSocketAddress socket = new InetSocketAddress(address, target.port());
-                if (dead.isDead(socket)) {
-                    last = HostFailure.temporary("4.4.1", "connect to " + target.host() + "[" + address.getHostAddress()
-                            + "] skipped: host failed recently", Optional.empty());
-                    continue;
-                }
-                tried++;
-                TlsRequirement need = stronger(policy.tls(), target.floor());
-                if (route.isPresent() && route.get().tls() == TlsRequirement.NONE && need == TlsRequirement.OPPORTUNISTIC) {
-                    // RFC 3207 §4 (TLS-07, local policy): a route the operator set to "none" is a next hop
-                    // whose TLS is broken: no STARTTLS, unless the policy in force requires verified TLS
-                    need = TlsRequirement.NONE;
-                }
-                Optional<HostFailure> failure = viaHost(request, state, target, socket, need, policy.source());
-                if (failure.isEmpty() && state.done()) {
-                    return state.finish(last);
-                }
-                if (failure.isPresent()) {
-                    last = failure.get();
-                }
-                if (state.done()) {
-                    return state.finish(last);
-                }
+            addresses.forEach(a -> candidates.add(new Candidate(target, new InetSocketAddress(a, target.port()))));
+        }
+        // RFC 5321 §4.5.4.1: addresses that failed recently are skipped while others remain; the
+        // memory orders the attempts, it never leaves nothing to try
+        List<Candidate> live = candidates.stream().filter(c -> !dead.isDead(c.address())).toList();
+        if (!live.isEmpty() && live.size() < candidates.size()) {
+            LOG.info("attempt id={} domain={} skipped={} address(es) that failed recently", request.id(), domain,
+                    candidates.size() - live.size());
+        }
+        int tried = 0;
+        for (Candidate c : live.isEmpty() ? candidates : live) {
+            if (tried++ >= settings.maxHostsPerAttempt()) {
+                break;
+            }
+            TlsRequirement need = stronger(policy.tls(), c.target().floor());
+            if (route.isPresent() && route.get().tls() == TlsRequirement.NONE && need == TlsRequirement.OPPORTUNISTIC) {
+                // RFC 3207 §4 (TLS-07, local policy): a route the operator set to "none" is a next hop
+                // whose TLS is broken: no STARTTLS, unless the policy in force requires verified TLS
+                need = TlsRequirement.NONE;
+            }
+            Optional<HostFailure> failure = viaHost(request, state, c.target(), c.address(), need, policy.source());
+            if (failure.isPresent()) {
+                last = failure.get();
+            }
+            if (state.done()) {
+                break;
             }
         }
         return state.finish(last);
+    }
+
+    /** One address to try, with the target (MX host or route) it belongs to. */
+    private record Candidate(Target target, InetSocketAddress address) {
     }
 
     private static List<RecipientOutcome> settled(Recipients state, Outcome o) {

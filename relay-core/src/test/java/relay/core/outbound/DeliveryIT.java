@@ -132,6 +132,23 @@ class DeliveryIT {
         assertThat(mx2.received()).hasSize(2);
     }
 
+    /** RFC 5321 §4.5.4.1: the memory of dead hosts orders the attempts; it never leaves nothing to try. */
+    @Test
+    void triesARememberedDeadHostWhenItIsTheOnlyOne() throws IOException {
+        oneMx();
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+
+        // nothing listens at mx1: the connection is refused and mx1 is remembered as dead
+        assertThat(byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test"))
+                .isInstanceOf(Outcome.Deferred.class);
+
+        // mx1 comes back within the memory: as the only MX it is tried all the same
+        TestMx mx1 = f.mx(1, b -> b);
+        assertThat(byRecipient(agent.deliver(f.request("carol@example.test"))).get("carol@example.test"))
+                .isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.received()).hasSize(1);
+    }
+
     /** RFC 5321 §5.1 (SMTP-09): every address of every MX is tried until one answers. */
     @Test
     void triesEveryAddressOfEveryMx() throws IOException {
