@@ -70,7 +70,7 @@ class CrashRecoveryIT {
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 300);
         first.destroyForcibly();  // SIGKILL, in the middle of the burst
-        first.waitFor(10, TimeUnit.SECONDS);
+        assertThat(first.waitFor(60, TimeUnit.SECONDS)).as("the killed relay is gone").isTrue();
         stop.set(true);
         clients.shutdown();
         assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
@@ -112,8 +112,10 @@ class CrashRecoveryIT {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("relay.out").toFile()))
                 .start();
         children.add(p);
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            assertThat(p.isAlive()).as("relay exited early; see " + dir.resolve("relay.out")).isTrue();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            if (!p.isAlive()) {
+                throw new AssertionError("relay exited early with " + p.exitValue() + "; its output:\n" + tail(dir.resolve("relay.out")));
+            }
             try (Socket s = new Socket("127.0.0.1", port)) {
                 return true;
             } catch (IOException e) {
@@ -121,6 +123,11 @@ class CrashRecoveryIT {
             }
         });
         return p;
+    }
+
+    private static String tail(Path file) throws IOException {
+        List<String> lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 
     private static Set<String> deliveredIds(Path log) throws IOException {
