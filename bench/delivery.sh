@@ -535,7 +535,7 @@ run_case() {  # CASE (not blackhole)
     R_NOTE[$c]="runs ${rr[*]}; $(relay_count 'state=delivered') delivered, $(relay_count 'state=deferred') deferred, $errs ERROR/Exception lines in $(basename "$RELAY_LOG")"
     log "   relay   median ${R_MED[$c]} msg/s (runs: ${rr[*]}), peak RSS (VmHWM) ${R_RSS[$c]} MiB; ${R_NOTE[$c]}"
     if [ "$c" != "${c%reuse}" ]; then
-      log "   relay   attempts on reused connections: $(relay_count 'verify=reused') of $(relay_count 'attempt id=')"
+      log "   relay   attempts on reused connections: $(relay_count 'verify=reused') of $(relay_count 'attempt id=.* mx=')"
     fi
     stop_relay
     [ "$KEEP" = 1 ] || rm -rf "$OUT/relay-data-${c//\//-}"
@@ -562,30 +562,32 @@ run_blackhole() {
   start_relay blackhole
   local mxa0; mxa0=$(sink_count "$PLAIN_OUT")
   if [ "$WARMUP" -gt 0 ]; then relay_side_run blackhole "warm-up" "$WARMUP"; fi
-  for i in $(seq "$RUNS"); do sync; wait_quiet; relay_side_run blackhole "normal $i" "$N"; nr+=("$RUN_RATE"); done
-  log "   (both MX up: mxa got $(( $(sink_count "$PLAIN_OUT") - mxa0 )), mxb $(sink_count "$BH_OUT") of these messages)"
-  # (max-idle-per-destination 0: no pooled connection to mxb that the rule would catch mid-session)
-  log "   iptables -I INPUT -d $BH_ADDR -p tcp --dport $SINK_PORT -j DROP"
-  bh_rule -I; BH_RULE=1
-  local mxb0; mxb0=$(sink_count "$BH_OUT")
+  log "   (both MX up: mxa got $(( $(sink_count "$PLAIN_OUT") - mxa0 )), mxb $(sink_count "$BH_OUT") of the warm-up messages)"
+  local mxb_lost=0 m0 tmo0
+  # Interleaved: normal run i, then black-holed run i (iptables -I INPUT -d mxb -p tcp --dport 25
+  # -j DROP, removed after the run). Every run starts with the relay not knowing that mxb is or
+  # was dead: its memory of the previous black-holed run must have run out first, so each
+  # black-holed run pays the connect timeouts again (the worst case for a run this short; over a
+  # long run the cost recurs once per dead-host-memory) and each normal run uses both hosts.
   for i in $(seq "$RUNS"); do
-    # every run starts with the relay not knowing that mxb is dead: its memory of the first run
-    # must have run out, so each run pays the connect timeouts again (the worst case for a run
-    # this short; over a long run the cost recurs once per dead-host-memory)
     w=$((t_next - SECONDS)); if [ "$w" -gt 0 ]; then log "   (waiting ${w} s for the relay's dead-host memory to run out)"; sleep "$w"; fi
     sync; wait_quiet
-    local tmo0; tmo0=$(relay_count "mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*4\.4\.")
+    relay_side_run blackhole "normal $i" "$N"; nr+=("$RUN_RATE")
+    bh_rule -I; BH_RULE=1
+    sync; wait_quiet
+    m0=$(sink_count "$BH_OUT"); tmo0=$(relay_count "mx=mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*result=\"4\.4\.")
     relay_side_run blackhole "blackholed $i" "$N"; br+=("$RUN_RATE")
+    bh_rule -D; BH_RULE=0
     t_next=$((SECONDS + RELAY_DEAD_MEMORY + 2))
-    log "     connect timeouts to mxb in this run: $(( $(relay_count "mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*4\.4\.") - tmo0 ))"
+    mxb_lost=$((mxb_lost + $(sink_count "$BH_OUT") - m0))
+    log "     connect timeouts to mxb in this run: $(( $(relay_count "mx=mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*result=\"4\.4\.") - tmo0 )) (iptables DROP rule removed again)"
   done
-  bh_rule -D; BH_RULE=0
-  log "   mxb received $(( $(sink_count "$BH_OUT") - mxb0 )) messages while black-holed (expected 0)"
+  log "   mxb received $mxb_lost messages while black-holed (expected 0)"
   R_MED[blackhole]=$(median "${br[@]}"); R_MED[blackhole-normal]=$(median "${nr[@]}"); R_RSS[blackhole]=$(relay_peak_rss)
   local errs; errs=$(grep -cE ' ERROR |Exception' "$RELAY_LOG" || true)
   R_NOTE[blackhole]="normal runs ${nr[*]}, black-holed runs ${br[*]}; $(relay_count 'state=delivered') delivered, $(relay_count 'state=deferred') deferred, $errs ERROR/Exception lines"
   log "   relay   black-holed median ${R_MED[blackhole]} msg/s vs normal median ${R_MED[blackhole-normal]} msg/s; peak RSS ${R_RSS[blackhole]} MiB; ${R_NOTE[blackhole]}"
-  log "   sample: $(grep -m1 "mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*4\.4\." "$RELAY_LOG" | cut -c1-300 || echo 'no timeout logged')"
+  log "   sample: $(grep -m1 "mx=mxb.twomx.test\[$BH_ADDR\]:$SINK_PORT .*result=\"4\.4\." "$RELAY_LOG" | cut -c1-320 || echo 'no timeout logged')"
   stop_relay
   [ "$KEEP" = 1 ] || rm -rf "$OUT/relay-data-blackhole"
   stop_pid "$BH_SINK_PID" 5; BH_SINK_PID=""; rm -f "$OUT/smtp-sink-mxb.pid"
