@@ -251,8 +251,10 @@ log "== delivery benchmark $STAMP: $(nproc) vCPU, $(awk '/MemTotal/{printf "%.0f
 log "== N=$N x $LEN B, $SESS sessions (one message per connection into the relays), $RUNS runs per case, warm-up $WARMUP, cases $CASES; output in $OUT"
 if do_relay; then
   log "== relay: $JAR ($(date -u -r "$JAR" +%Y-%m-%dT%H:%MZ), repo HEAD $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a)$( [ -n "$(git -C "$REPO" status --porcelain -- '*.java' 'pom.xml' '*/pom.xml' 2>/dev/null | grep -v '^?? bench/')" ] && echo ', with uncommitted source changes')), JVM ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo ", overrides: ${RELAY_ENV[*]}")"
-  jar_ct=$(date -r "$JAR" +%s); head_ct=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)
-  [ "$jar_ct" -ge "$head_ct" ] || echo "   !! warning: relay.jar is older than the newest commit (rebuild: mvn -q -o -DskipTests package)" >&2
+  # the newest commit that changes what goes into the jar (main sources, resources, poms, conf/)
+  jar_ct=$(date -r "$JAR" +%s)
+  head_ct=$(git -C "$REPO" log -1 --format=%ct -- '*/src/main/*' 'pom.xml' '*/pom.xml' 'conf' 2>/dev/null || echo 0)
+  [ "$jar_ct" -ge "${head_ct:-0}" ] || echo "   !! warning: relay.jar is older than the newest commit to the relay's sources (rebuild: mvn -q -o -DskipTests package)" >&2
 fi
 BUSY0=$(cpu_busy)
 log "== machine before start: ${BUSY0}% CPU busy, load average $(cut -d' ' -f1-3 /proc/loadavg) (each run line shows who used the CPU, in % of one CPU)"
