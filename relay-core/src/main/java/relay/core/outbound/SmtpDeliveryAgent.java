@@ -60,6 +60,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     private final CertificateVerifier verifier;
     private final Clock clock;
     private final EventLoopGroup group;
+    /** Closes idle pooled sessions; never an event loop, whose replies quit() waits for. */
+    private final java.util.concurrent.ScheduledExecutorService sweeper;
     private final SslContext tls;
     private final DeadHosts dead;
     private final SessionPool pool;
@@ -87,7 +89,14 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         } catch (SSLException e) {
             throw new IllegalStateException("cannot set up TLS", e);
         }
-        group.scheduleAtFixedRate(pool::sweep, 1, 1, TimeUnit.SECONDS);
+        // quit() waits for the 221 that an event loop delivers: sweeping on one of the loops
+        // blocked it, and every connect registered on it timed out
+        this.sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "smtp-pool-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleAtFixedRate(pool::sweep, 1, 1, TimeUnit.SECONDS);
     }
 
     @Override
@@ -393,6 +402,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        sweeper.shutdownNow();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
     }
 }
