@@ -11,11 +11,22 @@ import relay.core.mail.Domain;
  * @param mxAllowed which MX host names may receive the mail; a host it rejects is treated as
  *     unreachable (RFC 8461 §5: walk on, never fall back to it)
  * @param source a short name for logs and DSNs, e.g. {@code "mta-sts enforce"}, {@code "none"}
+ * @param reported how TLS reports name this policy (RFC 8460 §4.4)
  */
-public record TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source) {
+public record TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source, ReportedPolicy reported) {
+
+    /** A policy that TLS reports count as {@code no-policy-found} (a route, an override, a test). */
+    public TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source) {
+        this(tls, mxAllowed, source, ReportedPolicy.NO_POLICY_FOUND);
+    }
 
     /** No policy: encrypt when the server offers it, any MX. */
     public static TransportPolicy opportunistic() {
         return new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "none");
+    }
+
+    /** Whether a failure under this policy is an MTA-STS failure that RFC 8461 §5.1 re-checks. */
+    public boolean enforced() {
+        return tls == TlsRequirement.VERIFIED && reported.type() == ReportedPolicy.Type.STS;
     }
 }

@@ -11,6 +11,8 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import relay.core.mail.Domain;
+import relay.core.policy.PolicyRecheck;
+import relay.core.policy.ReportedPolicy;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
@@ -134,30 +136,31 @@ public final class StsPolicySource implements TlsPolicySource {
      * the policy when the id is not the cached one. Call it before failing permanently a message
      * deferred by a policy failure.
      */
-    public Recheck recheck(Domain domain) {
+    @Override
+    public PolicyRecheck recheck(Domain domain) {
         if (domain.isAddressLiteral()) {
-            return new Recheck.Unchanged("no MTA-STS for an address literal");
+            return new PolicyRecheck.Unchanged("no MTA-STS for an address literal");
         }
         synchronized (lock(domain)) {
             Optional<CachedPolicy> valid = store.load(domain).filter(c -> c.validAt(clock.instant()));
             StsLookup lookup = freshDiscovery.get().lookup(domain);
             if (lookup instanceof StsLookup.Failed failed) {
-                return new Recheck.NotChecked(failed.reason());
+                return new PolicyRecheck.NotChecked(failed.reason());
             }
             Optional<String> id = idOf(lookup);
             if (id.isEmpty()) {
-                return new Recheck.Unchanged(describe(lookup) + "; the cached policy, if any, stands");
+                return new PolicyRecheck.Unchanged(describe(lookup) + "; the cached policy, if any, stands");
             }
             if (valid.isPresent() && valid.get().policyId().equals(id.get())) {
-                return new Recheck.Unchanged("policy id " + id.get() + " unchanged");
+                return new PolicyRecheck.Unchanged("policy id " + id.get() + " unchanged");
             }
             Optional<CachedPolicy> fetched = fetch(domain, id.get(), valid);
             if (fetched.isEmpty()) {
-                return new Recheck.Unchanged("policy id is now " + id.get() + " but no policy could be fetched");
+                return new PolicyRecheck.Unchanged("policy id is now " + id.get() + " but no policy could be fetched");
             }
             valid.ifPresent(old -> superseded.put(domain,
                     new Superseded(old.policyId(), id.get(), clock.instant().plus(SUPERSEDED_FOR))));
-            return new Recheck.Changed(toTransport(fetched), "new policy id " + id.get() + ", mode "
+            return new PolicyRecheck.Changed(toTransport(fetched), "new policy id " + id.get() + ", mode "
                     + fetched.get().policy().mode().token());
         }
     }
@@ -198,9 +201,11 @@ public final class StsPolicySource implements TlsPolicySource {
             return TransportPolicy.opportunistic();
         }
         var policy = cached.get().policy();
+        ReportedPolicy reported = new ReportedPolicy(ReportedPolicy.Type.STS, policy.lines(),
+                policy.mx().stream().map(Object::toString).toList(), cached.get().policyId());
         return switch (policy.mode()) {
-            case ENFORCE -> new TransportPolicy(TlsRequirement.VERIFIED, policy::permits, "mta-sts enforce");
-            case TESTING -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "mta-sts testing");
+            case ENFORCE -> new TransportPolicy(TlsRequirement.VERIFIED, policy::permits, "mta-sts enforce", reported);
+            case TESTING -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "mta-sts testing", reported);
             case NONE -> TransportPolicy.opportunistic();
         };
     }

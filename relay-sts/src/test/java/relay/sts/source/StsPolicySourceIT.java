@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 import relay.core.dns.Dns;
 import relay.core.dns.DnsSettings;
 import relay.core.mail.Domain;
+import relay.core.policy.PolicyRecheck;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
 import relay.core.testing.Loopback;
@@ -314,13 +315,13 @@ class StsPolicySourceIT {
         assertEnforce(source.policyFor(DOMAIN), MX1); // the relay's resolver still has id=A
         assertThat(requests.get()).isEqualTo(1);
 
-        Recheck r = source.recheck(DOMAIN);
-        assertThat(r).isInstanceOf(Recheck.Changed.class);
-        assertEnforce(((Recheck.Changed) r).policy(), MX2);
+        PolicyRecheck r = source.recheck(DOMAIN);
+        assertThat(r).isInstanceOf(PolicyRecheck.Changed.class);
+        assertEnforce(((PolicyRecheck.Changed) r).policy(), MX2);
         assertThat(requests.get()).isEqualTo(2);
         // the relay's resolver may still answer id=A for its TTL: that is not a change back
         assertEnforce(source.policyFor(DOMAIN), MX2);
-        assertThat(source.recheck(DOMAIN)).isInstanceOf(Recheck.Unchanged.class);
+        assertThat(source.recheck(DOMAIN)).isInstanceOf(PolicyRecheck.Unchanged.class);
         assertThat(requests.get()).isEqualTo(2);
     }
 
@@ -329,7 +330,7 @@ class StsPolicySourceIT {
         StsPolicySource source = source();
         assertEnforce(source.policyFor(DOMAIN), MX1);
         dns.servfail("_mta-sts");
-        assertThat(source.recheck(DOMAIN)).isInstanceOf(Recheck.NotChecked.class);
+        assertThat(source.recheck(DOMAIN)).isInstanceOf(PolicyRecheck.NotChecked.class);
     }
 
     // STS-25, STS-27: refresh before expiry, even with the id unchanged
@@ -390,7 +391,7 @@ class StsPolicySourceIT {
         StsPolicySource source = source();
         assertEnforce(source.policyFor(DOMAIN), MX1);
         dns.setZone(zone("B", 300));
-        assertThat(source.recheck(DOMAIN)).isInstanceOf(Recheck.Changed.class);
+        assertThat(source.recheck(DOMAIN)).isInstanceOf(PolicyRecheck.Changed.class);
         assertThat(requests.get()).isEqualTo(2);
         source.policyFor(DOMAIN); // the relay's resolver still says A
         assertThat(requests.get()).isEqualTo(2);
