@@ -146,7 +146,8 @@ public final class QueueStore {
             if (leased.isEmpty()) {
                 return Optional.empty();
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body) FROM message WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body), expires_at"
+                    + " FROM message WHERE id = ?")) {
                 s.setString(1, claim.id().value());
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {
@@ -154,8 +155,10 @@ public final class QueueStore {
                     }
                     Optional<MailAddress> sender = Optional.ofNullable(rs.getString(1)).map(x -> MailAddress.parse(x, true));
                     Envelope envelope = new Envelope(sender, all, rs.getBoolean(2), rs.getBoolean(3));
+                    // the lifetime is over: a deferral now is a bounce, so the agent re-checks first
+                    boolean last = !clock.instant().isBefore(rs.getTimestamp(5).toInstant());
                     return Optional.of(new DeliveryRequest(claim.id(), envelope, claim.domain(), leased,
-                            new StoredMessage(dataSource, claim.id(), rs.getLong(4)), attempt));
+                            new StoredMessage(dataSource, claim.id(), rs.getLong(4)), attempt, last));
                 }
             }
         }
@@ -240,9 +243,15 @@ public final class QueueStore {
             state = "DELIVERED";
         } else if (o instanceof Outcome.Bounced) {
             state = "BOUNCED";
+        } else if (!now.isBefore(expires) && holdsForPolicyCheck(o, now, expires)) {
+            // RFC 8461 §5.1 (STS-61): nobody could tell whether the policy changed; not yet
+            state = "DEFERRED";
+            next = now.plus(retry.delayAfter(row.attempts() + 1));
         } else if (!now.isBefore(expires)) {
-            // RFC 5321 §4.5.4.1: give up after the queue lifetime, and say so
+            // RFC 5321 §4.5.4.1: give up after the queue lifetime, and say so; RFC 3464 §2.3.4:
+            // a failed action carries a permanent status (4.7.5 deferred becomes 5.7.5 failed)
             state = "BOUNCED";
+            status = "5" + status.substring(1);
             diagnostic = diagnostic + " (gave up after " + human(settings.lifetime()) + " in the queue)";
         } else {
             state = "DEFERRED";
@@ -264,6 +273,19 @@ public final class QueueStore {
                 row.attempts() + 1, state.toLowerCase(java.util.Locale.ROOT), status, o.remoteMta().orElse("-"),
                 truncate(diagnostic, 300));
     }
+
+    /**
+     * A policy failure whose re-check could not be made waits past the lifetime, but at most
+     * {@link #POLICY_CHECK_GRACE}: a resolver down for a day is a broken relay, and the sender
+     * deserves an answer.
+     */
+    private static boolean holdsForPolicyCheck(Outcome o, Instant now, Instant expires) {
+        return o instanceof Outcome.Deferred d && d.expiry() == Outcome.Expiry.AWAIT_POLICY_CHECK
+                && now.isBefore(expires.plus(POLICY_CHECK_GRACE));
+    }
+
+    /** How long past the lifetime a message waits for an RFC 8461 §5.1 re-check that DNS cannot answer. */
+    public static final Duration POLICY_CHECK_GRACE = Duration.ofDays(1);
 
     private void notifyAndFinish(Connection c, QueueId id, Instant now) throws SQLException {
         List<DsnWriter.Failure> failures = new ArrayList<>();

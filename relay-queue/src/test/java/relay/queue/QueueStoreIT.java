@@ -228,6 +228,49 @@ class QueueStoreIT {
 
     // ---- what an attempt sees
 
+    /** The agent re-checks the MTA-STS policy only on the attempt whose deferral would be a bounce. */
+    @Test
+    void loadMarksTheAttemptAtOrAfterTheExpiryAsTheLast() throws Exception {
+        QueueId id = q.accept("a@origin.example", "b@dest.example");
+        assertThat(attempt(id, "dest.example", timedOut()).last()).isFalse();
+        q.clock.set(T0.plus(LIFETIME).minusSeconds(1));
+        assertThat(attempt(id, "dest.example", timedOut()).last()).isFalse();
+        q.clock.set(T0.plus(LIFETIME));
+        assertThat(attempt(id, "dest.example", timedOut()).last()).isTrue();
+    }
+
+    /** RFC 8461 §5.1 (STS-61): a policy failure whose re-check DNS could not answer is not bounced yet. */
+    @Test
+    void aPolicyFailureAwaitingItsRecheckIsNotBouncedAtTheExpiry() throws Exception {
+        QueueId id = q.accept("a@origin.example", "b@dest.example");
+        q.clock.set(T0.plus(LIFETIME));
+
+        attempt(id, "dest.example", awaitingRecheck());
+
+        assertThat(q.recipient(id, "b@dest.example").state()).isEqualTo("DEFERRED");
+        assertThat(q.recipient(id, "b@dest.example").nextAttemptAt()).isAfter(q.clock.peek());
+        assertThat(q.nullSenderMessages()).isEmpty();
+    }
+
+    /** ...but not forever: a day past the lifetime the sender gets the bounce, status made permanent. */
+    @Test
+    void aPolicyFailureAwaitingItsRecheckBouncesAfterTheGrace() throws Exception {
+        QueueId id = q.accept("a@origin.example", "b@dest.example");
+        q.clock.set(T0.plus(LIFETIME).plus(QueueStore.POLICY_CHECK_GRACE));
+
+        attempt(id, "dest.example", awaitingRecheck());
+
+        assertThat(q.message(id)).isEmpty();
+        ParsedDsn dsn = dsn(q.nullSenderMessages().get(0));
+        assertThat(dsn.recipientBlocks().get(0).getHeader("Status", null)).isEqualTo("5.7.5");
+        assertThat((String) dsn.part(0).getContent()).contains("MTA-STS");
+    }
+
+    private static Outcome awaitingRecheck() {
+        return new Outcome.Deferred("4.7.5", "MTA-STS: certificate not trusted for mx1.dest.example; MTA-STS policy"
+                + " re-check failed: SERVFAIL", Optional.of("mx1.dest.example"), Outcome.Expiry.AWAIT_POLICY_CHECK);
+    }
+
     @Test
     void loadGivesTheLeasedRecipientsTheWholeEnvelopeAndTheBody() throws Exception {
         byte[] body = (new String(QueueFixture.message("load"), StandardCharsets.ISO_8859_1) + "caf\u00e9 \u00ff\r\n")
@@ -346,8 +389,9 @@ class QueueStoreIT {
         ParsedDsn dsn = dsn(dsnId);
         assertThat(dsn.finalRecipients()).containsExactly("rfc822; Bob.Jones@dest.example");
         assertThat(dsn.recipientBlocks().get(0).getHeader("Action", null)).isEqualTo("failed");
-        // the last status the agent gave, and no Remote-MTA: nobody answered
-        assertThat(dsn.recipientBlocks().get(0).getHeader("Status", null)).isEqualTo("4.4.1");
+        // the last status the agent gave, made permanent (RFC 3464 §2.3.4: a failed action), and
+        // no Remote-MTA: nobody answered
+        assertThat(dsn.recipientBlocks().get(0).getHeader("Status", null)).isEqualTo("5.4.1");
         assertThat(dsn.recipientBlocks().get(0).getHeader("Remote-MTA")).isNull();
         assertThat((String) dsn.part(0).getContent()).contains("Connection timed out");
         assertThat(dsn.report().getReturnedMessage().getSubject()).isEqualTo("Quarterly report");

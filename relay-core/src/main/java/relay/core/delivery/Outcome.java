@@ -21,8 +21,26 @@ public sealed interface Outcome {
     record Delivered(String status, String diagnostic, Optional<String> remoteMta) implements Outcome {
     }
 
-    /** Not now: a 4xx, a network or DNS failure, a policy failure, anything unknown. Retried. */
-    record Deferred(String status, String diagnostic, Optional<String> remoteMta) implements Outcome {
+    /**
+     * Not now: a 4xx, a network or DNS failure, a policy failure, anything unknown. Retried, and
+     * bounced once the queue lifetime is over, unless {@code expiry} says the bounce must wait.
+     */
+    record Deferred(String status, String diagnostic, Optional<String> remoteMta, Expiry expiry) implements Outcome {
+
+        public Deferred(String status, String diagnostic, Optional<String> remoteMta) {
+            this(status, diagnostic, remoteMta, Expiry.BOUNCE_AT_LIFETIME);
+        }
+    }
+
+    /** What a deferral past the queue lifetime becomes. */
+    enum Expiry {
+        /** RFC 5321 §4.5.4.1: give up and bounce. */
+        BOUNCE_AT_LIFETIME,
+        /**
+         * RFC 8461 §5.1 (STS-61): a policy failure whose re-check for a new policy could not be
+         * made (DNS did not answer); the message must not be failed permanently yet.
+         */
+        AWAIT_POLICY_CHECK
     }
 
     /** Never: a 5xx, a null MX, a nonexistent domain, or the queue lifetime. A DSN follows. */

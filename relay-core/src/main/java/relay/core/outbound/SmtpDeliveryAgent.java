@@ -37,6 +37,11 @@ import relay.core.dns.MxLookup;
 import relay.core.dns.MxResolver;
 import relay.core.mail.Domain;
 import relay.core.mail.MailAddress;
+import relay.core.policy.PolicyRecheck;
+import relay.core.policy.ReportedPolicy;
+import relay.core.report.TlsReportRecorder;
+import relay.core.report.TlsResultType;
+import relay.core.report.TlsSessionResult;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
@@ -57,6 +62,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     private final Dns dns;
     private final MxResolver mx;
     private final TlsPolicySource policies;
+    private final TlsReportRecorder reports;
     private final CertificateVerifier verifier;
     private final Clock clock;
     private final EventLoopGroup group;
@@ -69,7 +75,14 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
 
     public SmtpDeliveryAgent(OutboundSettings settings, Dns dns, MxResolver mx, TlsPolicySource policies,
             CertificateVerifier verifier, Clock clock) {
+        this(settings, dns, mx, policies, TlsReportRecorder.none(), verifier, clock);
+    }
+
+    /** @param reports counts each session for RFC 8460 reports (not sessions through a configured route) */
+    public SmtpDeliveryAgent(OutboundSettings settings, Dns dns, MxResolver mx, TlsPolicySource policies,
+            TlsReportRecorder reports, CertificateVerifier verifier, Clock clock) {
         this.settings = settings;
+        this.reports = reports;
         this.dns = dns;
         this.mx = mx;
         this.policies = policies;
@@ -110,20 +123,59 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                     HostFailure.temporary("4.3.0", "interrupted", Optional.empty()));
         }
         try {
-            return attempt(request);
+            Optional<Route> route = settings.routes().stream().filter(r -> r.matches(request.domain())).findFirst();
+            Domain policyDomain = route.map(Route::host).orElse(request.domain());
+            TransportPolicy policy = policies.policyFor(policyDomain);
+            List<RecipientOutcome> outcomes = attempt(request, route, policy);
+            if (request.last() && policy.enforced()) {
+                return recheckBeforeBounce(request, route, policyDomain, outcomes);
+            }
+            return outcomes;
         } finally {
             slot.release();
         }
     }
 
+    /**
+     * RFC 8461 §5.1 (STS-61, STS-65): the queue lifetime is over and recipients are still deferred
+     * under an enforced policy. Before the queue bounces them, ask whether the policy changed:
+     * under a new policy, try again at once; if nobody could tell, the bounce waits.
+     */
+    private List<RecipientOutcome> recheckBeforeBounce(DeliveryRequest request, Optional<Route> route,
+            Domain policyDomain, List<RecipientOutcome> outcomes) {
+        List<MailAddress> deferred = outcomes.stream().filter(o -> o.outcome() instanceof Outcome.Deferred)
+                .map(RecipientOutcome::recipient).toList();
+        if (deferred.isEmpty()) {
+            return outcomes;
+        }
+        PolicyRecheck recheck = policies.recheck(policyDomain);
+        LOG.info("recheck id={} domain={} result={} reason=\"{}\"", request.id(), policyDomain,
+                recheck.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), recheck.reason());
+        List<RecipientOutcome> merged = new ArrayList<>(outcomes.stream()
+                .filter(o -> !(o.outcome() instanceof Outcome.Deferred)).toList());
+        if (recheck instanceof PolicyRecheck.Changed changed) {
+            merged.addAll(attempt(request.forRecipients(deferred), route, changed.policy()));
+            return merged;
+        }
+        if (recheck instanceof PolicyRecheck.NotChecked) {
+            for (RecipientOutcome o : outcomes) {
+                if (o.outcome() instanceof Outcome.Deferred d) {
+                    merged.add(new RecipientOutcome(o.recipient(), new Outcome.Deferred(d.status(),
+                            d.diagnostic() + "; MTA-STS policy re-check failed: " + recheck.reason(), d.remoteMta(),
+                            Outcome.Expiry.AWAIT_POLICY_CHECK)));
+                }
+            }
+            return merged;
+        }
+        return outcomes;
+    }
+
     private record Target(Domain host, int port, TlsRequirement floor, Optional<Route.Credentials> auth) {
     }
 
-    private List<RecipientOutcome> attempt(DeliveryRequest request) {
+    private List<RecipientOutcome> attempt(DeliveryRequest request, Optional<Route> route, TransportPolicy policy) {
         Recipients state = new Recipients(request.recipients());
         Domain domain = request.domain();
-        Optional<Route> route = settings.routes().stream().filter(r -> r.matches(domain)).findFirst();
-        TransportPolicy policy = policies.policyFor(route.map(Route::host).orElse(domain));
         List<Target> targets = new ArrayList<>();
         if (route.isPresent()) {
             Route r = route.get();
@@ -150,8 +202,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         for (Target target : targets) {
             if (!policy.mxAllowed().test(target.host())) {
                 // RFC 8461 §4.1/§5: a host the policy does not list is unreachable, never a fallback
-                last = HostFailure.temporary("4.7.5", policy.source() + ": MX " + target.host()
-                        + " is not permitted by the policy", Optional.empty());
+                last = HostFailure.temporary("4.7.5", requirer(policy) + ": MX " + target.host()
+                        + " is not listed in the policy", Optional.empty());
                 LOG.info("attempt id={} domain={} mx={} skipped=\"not permitted by {}\"", request.id(), domain,
                         target.host(), policy.source());
                 continue;
@@ -182,7 +234,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                 // whose TLS is broken: no STARTTLS, unless the policy in force requires verified TLS
                 need = TlsRequirement.NONE;
             }
-            Optional<HostFailure> failure = viaHost(request, state, c.target(), c.address(), need, policy.source());
+            Optional<HostFailure> failure = viaHost(request, state, c.target(), c.address(), need, policy,
+                    route.isEmpty());
             if (failure.isPresent()) {
                 last = failure.get();
             }
@@ -228,7 +281,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     }
 
     private Optional<HostFailure> viaHost(DeliveryRequest request, Recipients state, Target target,
-            InetSocketAddress address, TlsRequirement need, String policySource) {
+            InetSocketAddress address, TlsRequirement need, TransportPolicy policy, boolean report) {
+        String policySource = policy.source();
         String mxName = target.host().name();
         String where = mxName + "[" + address.getAddress().getHostAddress() + "]:" + address.getPort();
         SessionPool.Destination key = new SessionPool.Destination(address, mxName, need,
@@ -260,9 +314,12 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         SmtpSession session = null;
         String verdict = "-";
         try {
-            Opened opened = open(target, address, need, mxName);
+            Opened opened = open(target, address, need, mxName, policy);
             session = opened.session();
             verdict = opened.verdict();
+            if (report) {
+                opened.tls().ifPresent(t -> record(request.domain(), policy, t, opened.session(), mxName));
+            }
             if (opened.failure().isPresent()) {
                 log(request, where, session, verdict, opened.failure(), rcpts, start, policySource);
                 return opened.failure();
@@ -290,11 +347,32 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
     }
 
-    private record Opened(SmtpSession session, String verdict, Optional<HostFailure> failure) {
+    /** A session ready for MAIL, or why not; {@code tls} is what TLS reports count (RFC 8460 §4.3). */
+    private record Opened(SmtpSession session, String verdict, Optional<HostFailure> failure, Optional<TlsOutcome> tls) {
+
+        Opened(SmtpSession session, String verdict, Optional<HostFailure> failure) {
+            this(session, verdict, failure, Optional.empty());
+        }
+    }
+
+    private record TlsOutcome(TlsResultType type, String detail) {
+    }
+
+    /** RFC 8460 §4: one result per session that reached the TLS decision; never lets a failure out. */
+    private void record(Domain domain, TransportPolicy policy, TlsOutcome t, SmtpSession s, String mxName) {
+        try {
+            reports.record(new TlsSessionResult(domain, policy.reported(), t.type(),
+                    s.local().map(a -> a.getAddress().getHostAddress()), Optional.of(mxName), s.greetingName(),
+                    Optional.of(s.remote().getAddress().getHostAddress()),
+                    t.detail().isEmpty() ? Optional.empty() : Optional.of(t.detail()), clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.warn("tls report recording failed: {}", e.toString());
+        }
     }
 
     /** Connect, greeting, EHLO, STARTTLS and the certificate check, AUTH: a session ready for MAIL. */
-    private Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName) throws IOException {
+    private Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName,
+            TransportPolicy policy) throws IOException {
         SmtpSession s;
         try {
             s = SmtpSession.connect(group, address, settings.timeouts());
@@ -305,7 +383,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
         dead.markAlive(address);
         try {
-            return negotiate(s, target, need, mxName);
+            return negotiate(s, target, need, mxName, policy);
         } catch (IOException e) {
             // RFC 3207 §4: a session that fails half-way (no greeting, a failed handshake, injected
             // replies) is aborted here; the caller never saw it and could not close it
@@ -314,7 +392,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
     }
 
-    private Opened negotiate(SmtpSession s, Target target, TlsRequirement need, String mxName) throws IOException {
+    private Opened negotiate(SmtpSession s, Target target, TlsRequirement need, String mxName, TransportPolicy policy)
+            throws IOException {
         Optional<String> remote = Optional.of(mxName);
         SmtpReply greeting = s.greeting();
         if (!greeting.positive()) {
@@ -328,43 +407,66 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
             return new Opened(s, "-", Optional.of(HostFailure.temporary("4.0.0", mxName + " refused EHLO/HELO: " + hello, remote)));
         }
         String verdict = "none";
+        Optional<TlsOutcome> tlsResult = Optional.empty();
         if (need != TlsRequirement.NONE && s.offers("STARTTLS")) {
             SmtpReply r = s.startTls(tls, mxName);
             if (r.code() != 220) {
+                tlsResult = Optional.of(new TlsOutcome(TlsResultType.STARTTLS_NOT_SUPPORTED, "STARTTLS refused: " + r));
                 if (need == TlsRequirement.VERIFIED) {
                     s.quit();
                     return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
-                            "TLS required but " + mxName + " refused STARTTLS: " + r, remote)));
+                            requirer(policy) + ": " + mxName + " refused STARTTLS: " + r, remote)), tlsResult);
                 }
             } else {
                 CertificateVerdict v = verifier.verify(s.peerCertificates(), mxName);
                 verdict = v.ok() ? "trusted" : v.resultType().replace("certificate-", "");
+                tlsResult = Optional.of(reportable(v, policy));
                 if (need == TlsRequirement.VERIFIED && !v.ok()) {
                     // RFC 3207 §4.1: decide right after the handshake, and leave with QUIT
                     s.quit();
                     return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.7.5",
-                            "TLS required: " + v.describe() + " for " + mxName, remote)));
+                            requirer(policy) + ": " + v.describe() + " for " + mxName, remote)), tlsResult);
                 }
                 hello = s.hello(settings.heloName());
                 if (!hello.positive()) {
                     s.quit();
                     return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.0.0",
-                            mxName + " refused EHLO after STARTTLS: " + hello, remote)));
+                            mxName + " refused EHLO after STARTTLS: " + hello, remote)), tlsResult);
                 }
             }
-        } else if (need == TlsRequirement.VERIFIED) {
-            s.quit();
-            return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
-                    "TLS required but " + mxName + " does not offer STARTTLS", remote)));
+        } else if (need != TlsRequirement.NONE) {
+            tlsResult = Optional.of(new TlsOutcome(TlsResultType.STARTTLS_NOT_SUPPORTED, ""));
+            if (need == TlsRequirement.VERIFIED) {
+                s.quit();
+                return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
+                        requirer(policy) + ": " + mxName + " does not offer STARTTLS", remote)), tlsResult);
+            }
         }
         if (target.auth().isPresent()) {
             Optional<HostFailure> authFailure = authenticate(s, target.auth().get(), mxName);
             if (authFailure.isPresent()) {
                 s.quit();
-                return new Opened(s, verdict, authFailure);
+                return new Opened(s, verdict, authFailure, tlsResult);
             }
         }
-        return new Opened(s, verdict, Optional.empty());
+        return new Opened(s, verdict, Optional.empty(), tlsResult);
+    }
+
+    /**
+     * RFC 8460 §4.3: the certificate checks count under an MTA-STS policy (any mode, §5 of RFC
+     * 8461: testing reports too); with no policy a negotiated TLS session is a success, since no
+     * policy asked for validation.
+     */
+    private static TlsOutcome reportable(CertificateVerdict v, TransportPolicy policy) {
+        if (v.ok() || policy.reported().type() == ReportedPolicy.Type.NO_POLICY_FOUND) {
+            return new TlsOutcome(TlsResultType.SUCCESS, "");
+        }
+        return new TlsOutcome(TlsResultType.of(v.resultType()), v.describe());
+    }
+
+    /** Who demanded the TLS that failed, for the DSN text: "MTA-STS", or the policy's name. */
+    private static String requirer(TransportPolicy policy) {
+        return policy.enforced() ? "MTA-STS" : "TLS required by " + policy.source();
     }
 
     /** AUTH PLAIN (RFC 4616, RFC 4954), only inside TLS: credentials never cross in clear. */

@@ -36,6 +36,7 @@ import relay.core.delivery.MessageSource;
 public final class SmtpSession implements AutoCloseable {
 
     private final Channel channel;
+    private java.util.Optional<String> greetingName = java.util.Optional.empty();
     private final ReplyDecoder decoder;
     private final ReplyQueue replies;
     private final SmtpTimeouts timeouts;
@@ -90,8 +91,24 @@ public final class SmtpSession implements AutoCloseable {
         return remote;
     }
 
+    /** Our end of the connection (RFC 8460 {@code sending-mta-ip}). */
+    public java.util.Optional<InetSocketAddress> local() {
+        return channel.localAddress() instanceof InetSocketAddress a ? java.util.Optional.of(a) : java.util.Optional.empty();
+    }
+
     public SmtpReply greeting() throws IOException {
-        return read(timeouts.greeting(), "the greeting");
+        SmtpReply g = read(timeouts.greeting(), "the greeting");
+        if (!g.lines().isEmpty()) {
+            String first = g.lines().get(0).strip();
+            int sp = first.indexOf(' ');
+            greetingName = java.util.Optional.of(sp < 0 ? first : first.substring(0, sp)).filter(n -> !n.isEmpty());
+        }
+        return g;
+    }
+
+    /** The host name the server announced in its 220 greeting (RFC 8460 {@code receiving-mx-helo}). */
+    public java.util.Optional<String> greetingName() {
+        return greetingName;
     }
 
     /** EHLO, and HELO when the server refuses EHLO (RFC 5321 §4.1.1.1, §3.2). */

@@ -16,6 +16,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import relay.core.delivery.Outcome;
+import relay.core.policy.ReportedPolicy;
+import relay.core.mail.Domain;
+import relay.core.delivery.DeliveryRequest;
+import relay.core.policy.PolicyRecheck;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
@@ -451,15 +455,101 @@ class DeliveryIT {
         f.twoMx();
         TestMx mx1 = f.mx(1, b -> b);
         TestMx mx2 = f.mx(2, b -> b);
-        SmtpDeliveryAgent agent = f.agent(d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "mta-sts enforce"));
+        SmtpDeliveryAgent agent = f.agent(d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "mta-sts enforce",
+                new ReportedPolicy(ReportedPolicy.Type.STS, List.of("version: STSv1"), List.of("other.test"), "1")));
 
         Outcome o = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
 
         assertThat(o).isInstanceOf(Outcome.Deferred.class);
         assertThat(o.status()).isEqualTo("4.7.5");
-        assertThat(o.diagnostic()).contains("not permitted").contains("mta-sts enforce");
+        assertThat(o.diagnostic()).startsWith("MTA-STS: MX ").contains("not listed in the policy");
         assertThat(o.remoteMta()).isEmpty();
         assertThat(mx1.connections() + mx2.connections()).isZero();
+    }
+
+    private static TransportPolicy enforceNoMx() {
+        return new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "mta-sts enforce",
+                new ReportedPolicy(ReportedPolicy.Type.STS, List.of("version: STSv1"), List.of("other.test"), "1"));
+    }
+
+    /** A source whose policy rejects every MX and whose §5.1 re-check answers as told, counting calls. */
+    private static final class RecheckingSource implements TlsPolicySource {
+        private final PolicyRecheck answer;
+        private int rechecks;
+
+        RecheckingSource(PolicyRecheck answer) {
+            this.answer = answer;
+        }
+
+        @Override
+        public TransportPolicy policyFor(Domain domain) {
+            return enforceNoMx();
+        }
+
+        @Override
+        public PolicyRecheck recheck(Domain domain) {
+            rechecks++;
+            return answer;
+        }
+    }
+
+    private static DeliveryRequest last(DeliveryRequest r) {
+        return new DeliveryRequest(r.id(), r.envelope(), r.domain(), r.recipients(), r.message(), r.attempt(), true);
+    }
+
+    /** RFC 8461 §5.1 (STS-61): on the last attempt a changed policy is fetched and the delivery made under it at once. */
+    @Test
+    void theLastAttemptRechecksThePolicyAndDeliversUnderTheNewOne() throws IOException {
+        oneMx();
+        TestMx mx1 = f.tlsMx(1);
+        RecheckingSource source = new RecheckingSource(new PolicyRecheck.Changed(
+                new TransportPolicy(TlsRequirement.VERIFIED, mx -> true, "mta-sts enforce"), "new policy id 2"));
+        SmtpDeliveryAgent agent = f.agent(source);
+
+        Outcome o = byRecipient(agent.deliver(last(f.request("bob@example.test")))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Delivered.class);
+        assertThat(source.rechecks).isEqualTo(1);
+        assertThat(mx1.received()).hasSize(1);
+    }
+
+    /** STS-65: an attempt inside the lifetime does not re-check (the cache and the TXT lookup suffice). */
+    @Test
+    void anAttemptInsideTheLifetimeDoesNotRecheck() throws IOException {
+        oneMx();
+        RecheckingSource source = new RecheckingSource(new PolicyRecheck.Changed(TransportPolicy.opportunistic(), "x"));
+        SmtpDeliveryAgent agent = f.agent(source);
+
+        Outcome o = byRecipient(agent.deliver(f.request("bob@example.test"))).get("bob@example.test");
+
+        assertThat(o).isInstanceOf(Outcome.Deferred.class);
+        assertThat(((Outcome.Deferred) o).expiry()).isEqualTo(Outcome.Expiry.BOUNCE_AT_LIFETIME);
+        assertThat(source.rechecks).isZero();
+    }
+
+    /** STS-65: the id is unchanged, so the normal rules apply and the deferral may become a bounce. */
+    @Test
+    void anUnchangedPolicyLeavesTheDeferralToBounce() throws IOException {
+        oneMx();
+        RecheckingSource source = new RecheckingSource(new PolicyRecheck.Unchanged("policy id 1 unchanged"));
+
+        Outcome o = byRecipient(f.agent(source).deliver(last(f.request("bob@example.test")))).get("bob@example.test");
+
+        assertThat(((Outcome.Deferred) o).expiry()).isEqualTo(Outcome.Expiry.BOUNCE_AT_LIFETIME);
+        assertThat(source.rechecks).isEqualTo(1);
+    }
+
+    /** STS-61: when DNS cannot answer the re-check, the deferral says the bounce must wait. */
+    @Test
+    void aRecheckDnsCouldNotAnswerHoldsTheBounce() throws IOException {
+        oneMx();
+        RecheckingSource source = new RecheckingSource(new PolicyRecheck.NotChecked("SERVFAIL"));
+
+        Outcome o = byRecipient(f.agent(source).deliver(last(f.request("bob@example.test")))).get("bob@example.test");
+
+        assertThat(((Outcome.Deferred) o).expiry()).isEqualTo(Outcome.Expiry.AWAIT_POLICY_CHECK);
+        assertThat(o.status()).isEqualTo("4.7.5");
+        assertThat(o.diagnostic()).contains("re-check failed: SERVFAIL");
     }
 
     /** RFC 6531 §3.4: a message that needs SMTPUTF8 is never downgraded; an MX without it bounces it. */

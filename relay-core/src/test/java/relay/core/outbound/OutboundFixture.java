@@ -96,9 +96,13 @@ final class OutboundFixture implements AutoCloseable {
     }
 
     SmtpDeliveryAgent agent(TlsPolicySource policies, List<Route> routes) {
+        return agent(policies, routes, relay.core.report.TlsReportRecorder.none());
+    }
+
+    SmtpDeliveryAgent agent(TlsPolicySource policies, List<Route> routes, relay.core.report.TlsReportRecorder reports) {
         Dns resolver = new Dns(new DnsSettings(List.of(dns.address()), Duration.ofSeconds(1)));
         SmtpDeliveryAgent agent = new SmtpDeliveryAgent(settings(routes), resolver, new MxResolver(resolver, new Random(7505)),
-                policies, new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), clock), clock);
+                policies, reports, new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), clock), clock);
         open.add(agent);
         return agent;
     }

@@ -1,0 +1,147 @@
+package relay.core.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import relay.core.delivery.Outcome;
+import relay.core.mail.Domain;
+import relay.core.policy.ReportedPolicy;
+import relay.core.policy.TlsPolicySource;
+import relay.core.policy.TlsRequirement;
+import relay.core.policy.TransportPolicy;
+import relay.core.report.TlsReportRecorder;
+import relay.core.report.TlsResultType;
+import relay.core.report.TlsSessionResult;
+import relay.core.testing.TestMx;
+import relay.core.testing.TestPki;
+
+/**
+ * RFC 8460 §4: the agent records exactly one result per session that reached the TLS decision,
+ * against the policy in force, with the session's addresses and the MX's names.
+ */
+class TlsReportingIT {
+
+    private static final ReportedPolicy STS = new ReportedPolicy(ReportedPolicy.Type.STS,
+            List.of("version: STSv1", "mode: enforce", "mx: *.example.test", "max_age: 86400"),
+            List.of("*.example.test"), "20261122");
+
+    private OutboundFixture f;
+    private final List<TlsSessionResult> recorded = new CopyOnWriteArrayList<>();
+    private final TlsReportRecorder recorder = recorded::add;
+
+    @BeforeEach
+    void start() throws IOException {
+        f = new OutboundFixture();
+        f.zone("""
+                @ MX 10 mx1
+                mx1 A 127.0.0.2
+                """);
+    }
+
+    @AfterEach
+    void stop() {
+        f.close();
+    }
+
+    private SmtpDeliveryAgent agent(TlsRequirement tls, ReportedPolicy reported) {
+        TlsPolicySource source = d -> new TransportPolicy(tls, mx -> true, "test", reported);
+        return f.agent(source, List.of(), recorder);
+    }
+
+    private Outcome deliver(SmtpDeliveryAgent agent) {
+        return agent.deliver(f.request("bob@example.test")).get(0).outcome();
+    }
+
+    @Test
+    void aVerifiedSessionUnderAnStsPolicyIsOneSuccess() {
+        f.tlsMx(1);
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Delivered.class);
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.policyDomain()).isEqualTo(new Domain("example.test"));
+            assertThat(r.policy()).isEqualTo(STS);
+            assertThat(r.result()).isEqualTo(TlsResultType.SUCCESS);
+            assertThat(r.receivingMxHostname()).contains("mx1.example.test");
+            assertThat(r.receivingIp()).contains("127.0.0.2");
+            assertThat(r.sendingMtaIp()).isPresent();
+            assertThat(r.receivingMxHelo()).contains("mx1.example.test");
+            assertThat(r.at()).isEqualTo(f.clock.instant());
+        });
+    }
+
+    /** RFC 8460 §4.3.1 and RFC 8461 §5 (STS-59): testing delivers, and still counts the failure. */
+    @Test
+    void aWrongNameUnderTestingIsDeliveredAndCountedAsAHostMismatch() {
+        f.mx(1, b -> b.tls(f.pki.issue("other.example.test").serverContext()));
+
+        assertThat(deliver(agent(TlsRequirement.OPPORTUNISTIC, STS))).isInstanceOf(Outcome.Delivered.class);
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(TlsResultType.CERTIFICATE_HOST_MISMATCH);
+            assertThat(r.additionalInformation()).hasValueSatisfying(t -> assertThat(t).contains("mx1.example.test"));
+        });
+    }
+
+    @Test
+    void anUntrustedCertificateUnderEnforceIsDeferredAndCounted() {
+        f.mx(1, b -> b.tls(TestPki.create("Unknown CA").issue("mx1.example.test").serverContext()));
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).extracting(TlsSessionResult::result).containsExactly(TlsResultType.CERTIFICATE_NOT_TRUSTED);
+    }
+
+    @Test
+    void noStartTlsIsCountedAsStartTlsNotSupported() {
+        f.mx(1, b -> b);
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).extracting(TlsSessionResult::result).containsExactly(TlsResultType.STARTTLS_NOT_SUPPORTED);
+    }
+
+    /** Decision: with no policy, a negotiated session is a success whatever the certificate (nobody asked). */
+    @Test
+    void withNoPolicyAnyNegotiatedTlsSessionIsASuccess() {
+        f.mx(1, b -> b.tls(TestPki.create("Unknown CA").issue("mx1.example.test").serverContext()));
+
+        assertThat(deliver(agent(TlsRequirement.OPPORTUNISTIC, ReportedPolicy.NO_POLICY_FOUND)))
+                .isInstanceOf(Outcome.Delivered.class);
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.policy().type()).isEqualTo(ReportedPolicy.Type.NO_POLICY_FOUND);
+            assertThat(r.result()).isEqualTo(TlsResultType.SUCCESS);
+        });
+    }
+
+    /** A reused connection is not a new session: one delivery, one count, however many messages. */
+    @Test
+    void aReusedSessionIsNotCountedAgain() {
+        f.tlsMx(1);
+        SmtpDeliveryAgent agent = agent(TlsRequirement.VERIFIED, STS);
+
+        deliver(agent);
+        deliver(agent);
+
+        assertThat(recorded).hasSize(1);
+    }
+
+    /** A recorder that throws never costs a delivery. */
+    @Test
+    void aFailingRecorderDoesNotStopTheDelivery() {
+        f.tlsMx(1);
+        TlsPolicySource source = d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> true, "test", STS);
+        SmtpDeliveryAgent agent = f.agent(source, List.of(), r -> {
+            throw new IllegalStateException("disk full");
+        });
+
+        assertThat(deliver(agent)).isInstanceOf(Outcome.Delivered.class);
+        assertThat(recorded).isEmpty();
+    }
+}
