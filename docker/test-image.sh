@@ -64,7 +64,7 @@ elif [[ $base == localhost/debian-jre:17 ]]; then
     debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$rootfs" >/dev/null
     chroot "$rootfs" apt-get clean
     rm -rf "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | "${podman[@]}" import - "$base" >/dev/null
+    tar -C "$rootfs" -c . | "${podman[@]}" import --quiet - "$base" >/dev/null
     rm -rf "$rootfs"
 else
     die "base image $base not found"
