@@ -125,7 +125,7 @@ public final class TlsRptRecordParser {
     }
 
     /** RPT-06: a {@code mailto:} with a valid address, or an {@code https:} with a host; else null. */
-    static Rua uri(String text) {
+    public static Rua uri(String text) {
         URI uri;
         try {
             uri = new URI(text);
