@@ -314,6 +314,24 @@ class ReportPublisherIT {
         assertThat(posts).hasSize(1);
     }
 
+    // for `relay tlsrpt preview` and `relay tlsrpt send`: no window, no second report
+    @Test
+    void previewShowsTheJsonAndPublishSendsAtOnce() throws IOException {
+        recordTheDay();
+        ReportPublisher publisher = publisher(9);
+        clock.set(NEXT_MIDNIGHT);
+        JsonNode json = JsonMapper.builder().build().readTree(publisher.preview(A, DAY).orElseThrow());
+        assertThat(policy(json, "sts").at("/summary/total-successful-session-count").asLong()).isEqualTo(10);
+        assertThat(publisher.preview(Domain.parse("c.example.test"), DAY)).isEmpty();
+        assertThat(spool.stored()).isEmpty();
+
+        assertThat(publisher.publish(DAY)).isEqualTo(2);
+        publisher.attemptDue();
+        assertThat(spool.stored()).hasSize(1);
+        assertThat(posts).hasSize(1);
+        assertThat(publisher.publish(DAY)).isZero();
+    }
+
     private static JsonNode policy(JsonNode report, String type) {
         for (JsonNode p : report.get("policies")) {
             if (p.at("/policy/policy-type").asText().equals(type)) {
