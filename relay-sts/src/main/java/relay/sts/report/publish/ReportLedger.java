@@ -167,6 +167,17 @@ public final class ReportLedger {
         }
     }
 
+    /** Forgets the reports of days before {@code day} and their deliveries; returns the reports removed. */
+    public int deleteBefore(LocalDate day) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "DELETE FROM sts.tlsrpt_report WHERE report_day < ?")) {
+            s.setDate(1, Date.valueOf(day));
+            return s.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot delete old TLSRPT reports", e);
+        }
+    }
+
     /** For the admin view and tests: rua → state, attempts, last error. */
     public List<String> describe(Domain domain, LocalDate day) {
         List<String> out = new ArrayList<>();

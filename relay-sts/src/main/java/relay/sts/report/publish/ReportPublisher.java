@@ -49,6 +49,11 @@ import relay.sts.report.store.TlsReportStore;
 public final class ReportPublisher implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ReportPublisher.class);
+    /**
+     * Counts and ledger rows are kept this many days: a day is published within two days and its
+     * deliveries end a day later (RFC 8460 §5.5), so older rows only grow the database.
+     */
+    static final int KEEP_DAYS = 8;
 
     private final TlsReportStore counts;
     private final ReportLedger ledger;
@@ -102,6 +107,8 @@ public final class ReportPublisher implements AutoCloseable {
                 }
             }
             attemptDue();
+            counts.deleteBefore(today.minusDays(KEEP_DAYS));
+            ledger.deleteBefore(today.minusDays(KEEP_DAYS));
         } catch (RuntimeException e) {
             log.warn("TLSRPT: publishing failed, trying again on the next tick: {}", e.toString());
         }

@@ -332,6 +332,26 @@ class ReportPublisherIT {
         assertThat(publisher.publish(DAY)).isZero();
     }
 
+    @Test
+    void oldDaysAreForgotten() {
+        recordTheDay();
+        ReportPublisher publisher = publisher(10);
+        clock.set(NEXT_MIDNIGHT.plus(Duration.ofHours(5)));
+        publisher.tick();
+        TlsReportStore counts = new TlsReportStore(db);
+        ReportLedger ledger = new ReportLedger(db);
+        clock.set(NEXT_MIDNIGHT.plus(Duration.ofDays(ReportPublisher.KEEP_DAYS - 1)));
+        publisher.tick();
+        assertThat(counts.results(A, DAY)).isNotEmpty();
+        assertThat(ledger.exists(A, DAY)).isTrue();
+        clock.set(NEXT_MIDNIGHT.plus(Duration.ofDays(ReportPublisher.KEEP_DAYS)));
+        publisher.tick();
+        assertThat(counts.results(A, DAY)).isEmpty();
+        assertThat(ledger.exists(A, DAY)).isFalse();
+        assertThat(ledger.describe(A, DAY)).isEmpty();
+        assertThat(spool.stored()).hasSize(1);
+    }
+
     private static JsonNode policy(JsonNode report, String type) {
         for (JsonNode p : report.get("policies")) {
             if (p.at("/policy/policy-type").asText().equals(type)) {
