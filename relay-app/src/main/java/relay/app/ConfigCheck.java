@@ -109,6 +109,18 @@ final class ConfigCheck {
                 fail("delivery.routes[" + i + "]", e.getMessage());
             }
         }
+        RelayConfig.MtaSts sts = c.mtaSts();
+        range("mta-sts.https-port", sts.httpsPort(), 1, 65535);
+        positive("mta-sts.connect-timeout", sts.connectTimeout());
+        positive("mta-sts.fetch-timeout", sts.fetchTimeout());
+        positive("mta-sts.refresh-check", sts.refreshCheck());
+        for (Map.Entry<String, String> o : sts.overrides().entrySet()) {
+            try {
+                StsWiring.override(o.getKey(), o.getValue());
+            } catch (IllegalArgumentException e) {
+                fail("mta-sts.overrides." + o.getKey(), e.getMessage());
+            }
+        }
         if (c.shutdownGrace().isNegative()) {
             fail("shutdown-grace", "must not be negative");
         }

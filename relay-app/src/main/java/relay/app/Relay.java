@@ -56,9 +56,11 @@ public final class Relay implements AutoCloseable {
     private final Optional<Scheduler> scheduler;
     private final Optional<DeliveryAgent> agent;
     private final SmtpListener listener;
+    private final Optional<StsWiring> sts;
 
     private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
-            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener) {
+            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener, Optional<StsWiring> sts) {
+        this.sts = sts;
         this.config = config;
         this.database = database;
         this.groupCommit = groupCommit;
@@ -86,13 +88,23 @@ public final class Relay implements AutoCloseable {
         GroupCommit groupCommit = new GroupCommit(database.dataSource());
         WorkSignal signal = new WorkSignal();
         QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
-        Optional<DeliveryAgent> deliverer = !config.delivery().enabled() ? Optional.empty()
-                : agent.isPresent() ? agent : Optional.of(smtpAgent(config, hostName, clock, random));
+        Optional<StsWiring> sts = Optional.empty();
+        Optional<DeliveryAgent> deliverer = agent;
+        if (!config.delivery().enabled()) {
+            deliverer = Optional.empty();
+        } else if (agent.isEmpty()) {
+            DnsSettings dnsSettings = dnsSettings(config);
+            Dns dns = new Dns(dnsSettings);
+            CertificateVerifier verifier = verifier(config, clock);
+            sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(), clock,
+                    new java.util.Random(random.nextLong())));
+            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(), verifier, clock, random));
+        }
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
         SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
-        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener);
+        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts);
         try {
             if (scheduler.isPresent()) {
                 scheduler.get().start();
@@ -117,26 +129,34 @@ public final class Relay implements AutoCloseable {
         return relay;
     }
 
-    /** The SMTP delivery agent with the relay's one DNS resolver and certificate checks. */
-    static SmtpDeliveryAgent smtpAgent(RelayConfig config, String hostName, Clock clock, RandomGenerator random)
-            throws IOException {
-        RelayConfig.Delivery d = config.delivery();
+    /** The relay's one resolver: configured servers, or the system's when none are given. */
+    static DnsSettings dnsSettings(RelayConfig config) throws IOException {
         List<InetSocketAddress> servers = new ArrayList<>();
         for (String s : config.dns().servers()) {
             InetSocketAddress hp = HostPort.parse(s, 53);
             servers.add(new InetSocketAddress(InetAddress.getByName(hp.getHostString()), hp.getPort()));
         }
-        Dns dns = new Dns(new DnsSettings(servers, config.dns().timeout()));
+        return new DnsSettings(servers, config.dns().timeout());
+    }
+
+    /** The certificate checks of delivery and of the policy fetch: JDK roots plus configured CA files. */
+    static CertificateVerifier verifier(RelayConfig config, Clock clock) throws IOException {
         List<X509Certificate> extraCas = new ArrayList<>();
-        for (String file : d.extraCaFiles()) {
+        for (String file : config.delivery().extraCaFiles()) {
             extraCas.addAll(PemFiles.certificates(Path.of(file)));
         }
-        CertificateVerifier verifier = new CertificateVerifier(CertificateVerifier.jdkRootsPlus(extraCas), clock);
+        return new CertificateVerifier(CertificateVerifier.jdkRootsPlus(extraCas), clock);
+    }
+
+    /** The SMTP delivery agent with the relay's one DNS resolver, its policies and certificate checks. */
+    static SmtpDeliveryAgent smtpAgent(RelayConfig config, String hostName, Dns dns, TlsPolicySource policies,
+            CertificateVerifier verifier, Clock clock, RandomGenerator random) {
+        RelayConfig.Delivery d = config.delivery();
         OutboundSettings outbound = new OutboundSettings(d.heloName().isBlank() ? hostName : d.heloName(), d.port(),
                 SmtpTimeouts.rfc5321(d.connectTimeout()), d.maxHostsPerAttempt(), d.deadHostMemory(),
                 d.idleConnectionTime(), d.maxIdlePerDestination(), d.maxPerDomain(),
                 d.routes().stream().map(Routes::toRoute).toList());
-        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), TlsPolicySource.none(), verifier, clock);
+        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), policies, verifier, clock);
     }
 
     static ListenerSettings listenerSettings(RelayConfig config, String hostName) throws IOException {
@@ -193,6 +213,7 @@ public final class Relay implements AutoCloseable {
                 }
             }
         });
+        sts.ifPresent(StsWiring::close);
         groupCommit.close();
         database.close();
         LOG.info("relay stopped");

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /** The whole configuration, as documented line by line in {@code conf/relay.yaml}. */
 public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dns dns, Delivery delivery,
-        Duration shutdownGrace) {
+        MtaSts mtaSts, Duration shutdownGrace) {
 
     public record Data(Path dir) {
     }
@@ -36,6 +36,11 @@ public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dn
     public record Delivery(boolean enabled, String heloName, int port, Duration connectTimeout, int maxHostsPerAttempt,
             Duration deadHostMemory, Duration idleConnectionTime, int maxIdlePerDestination, int maxPerDomain,
             List<String> extraCaFiles, List<RouteEntry> routes) {
+    }
+
+    /** {@code mta-sts}: RFC 8461 enforcement, the policy fetch, and per-domain overrides. */
+    public record MtaSts(boolean enabled, int httpsPort, Duration connectTimeout, Duration fetchTimeout,
+            Duration refreshCheck, Map<String, String> overrides) {
     }
 
     /** One entry of {@code delivery.routes}. */

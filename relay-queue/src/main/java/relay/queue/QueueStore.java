@@ -385,6 +385,29 @@ public final class QueueStore {
         }
     }
 
+    /** One recipient of a queued message, as views and the operator see it. */
+    public record RecipientView(String address, String state, int attempts, Instant nextAttemptAt,
+            Optional<String> lastStatus, Optional<String> lastDiagnostic, Optional<String> remoteMta) {
+    }
+
+    /** The recipients of a message still in the spool, in envelope order; empty once it is gone. */
+    public List<RecipientView> recipients(QueueId id) throws SQLException {
+        List<RecipientView> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT address, state, attempts, next_attempt_at, last_status,"
+                     + " last_diagnostic, remote_mta FROM recipient WHERE message_id = ? ORDER BY seq")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new RecipientView(rs.getString(1), rs.getString(2), rs.getInt(3),
+                            rs.getTimestamp(4).toInstant(), Optional.ofNullable(rs.getString(5)),
+                            Optional.ofNullable(rs.getString(6)), Optional.ofNullable(rs.getString(7))));
+                }
+            }
+        }
+        return out;
+    }
+
     /** {@code 5 days}, {@code 12 hours}, {@code 30 minutes}: the queue lifetime as a DSN states it. */
     static String human(Duration d) {
         if (d.toDays() > 0 && d.toHours() % 24 == 0) {

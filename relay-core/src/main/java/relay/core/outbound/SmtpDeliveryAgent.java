@@ -180,6 +180,9 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         if (route.isPresent()) {
             Route r = route.get();
             targets.add(new Target(r.host(), r.port(), r.tls(), r.auth()));
+        } else if (domain.isAddressLiteral()) {
+            // RFC 5321 §5.1 / §4.1.3: an address literal names the host itself, no DNS involved
+            targets.add(new Target(domain, settings.port(), TlsRequirement.NONE, Optional.empty()));
         } else {
             MxLookup lookup = mx.resolve(domain);
             if (lookup instanceof MxLookup.NullMx) {

@@ -552,6 +552,19 @@ class DeliveryIT {
         assertThat(o.diagnostic()).contains("re-check failed: SERVFAIL");
     }
 
+    /** RFC 5321 §4.1.3 and §5.1: an address literal is the host itself; no DNS, no MTA-STS (RFC 8461 §3.4). */
+    @Test
+    void deliversToAnAddressLiteralWithoutDns() throws IOException {
+        TestMx mx1 = f.mx(1, b -> b);
+        int queries = f.dns.queries();
+
+        Outcome o = f.agent(TlsPolicySource.none()).deliver(f.request("bob@[127.0.0.2]")).get(0).outcome();
+
+        assertThat(o).isInstanceOf(Outcome.Delivered.class);
+        assertThat(mx1.received()).singleElement().satisfies(r -> assertThat(r.recipients()).containsExactly("bob@[127.0.0.2]"));
+        assertThat(f.dns.queries()).isEqualTo(queries);
+    }
+
     /** RFC 6531 §3.4: a message that needs SMTPUTF8 is never downgraded; an MX without it bounces it. */
     @Test
     void bouncesAMessageThatNeedsSmtpUtf8WhenTheMxLacksIt() throws IOException {
