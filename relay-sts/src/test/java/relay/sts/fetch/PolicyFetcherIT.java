@@ -3,6 +3,7 @@ package relay.sts.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -22,10 +23,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SNIMatcher;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.StandardConstants;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import relay.core.dns.Dns;
 import relay.core.dns.DnsSettings;
 import relay.core.mail.Domain;
@@ -51,6 +59,8 @@ class PolicyFetcherIT {
     private final AtomicReference<Answer> answer = new AtomicReference<>(Answer.ok("text/plain", POLICY));
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicReference<String> requestHeaders = new AtomicReference<>("");
+    /** The server names the client asked for in its ClientHello (RFC 6066 SNI), in order. */
+    private final List<String> sni = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CountDownLatch release = new CountDownLatch(1);
     private HttpsServer server;
     private MiniDns dns;
@@ -68,7 +78,21 @@ class PolicyFetcherIT {
             server.stop(0);
         }
         server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-        server.setHttpsConfigurator(new HttpsConfigurator(context));
+        server.setHttpsConfigurator(new HttpsConfigurator(context) {
+            @Override
+            public void configure(HttpsParameters params) {
+                // records the SNI of each ClientHello; answering true lets every handshake go on
+                SSLParameters p = context.getDefaultSSLParameters();
+                p.setSNIMatchers(List.of(new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
+                    @Override
+                    public boolean matches(SNIServerName name) {
+                        sni.add(new String(name.getEncoded(), StandardCharsets.US_ASCII));
+                        return true;
+                    }
+                }));
+                params.setSSLParameters(p);
+            }
+        });
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/", exchange -> {
             requests.incrementAndGet();
@@ -113,16 +137,25 @@ class PolicyFetcherIT {
     }
 
     private FetchResult fetch(Duration total, Clock clock) {
+        return fetcher(total, clock).fetch(DOMAIN);
+    }
+
+    private PolicyFetcher fetcher(Duration total, Clock clock) {
         Dns resolver = new Dns(new DnsSettings(List.of(dns.address()), Duration.ofSeconds(1)));
         CertificateVerifier verifier = new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), clock);
         return new PolicyFetcher(resolver, verifier, group, new FetchSettings(server.getAddress().getPort(),
-                Duration.ofSeconds(2), total, FetchSettings.RFC_MAX_BYTES)).fetch(DOMAIN);
+                Duration.ofSeconds(2), total, FetchSettings.RFC_MAX_BYTES));
+    }
+
+    private static String text(FetchResult r) {
+        assertThat(r).isInstanceOf(FetchResult.Fetched.class);
+        return new String(((FetchResult.Fetched) r).body(), StandardCharsets.UTF_8);
     }
 
     private static void assertFailed(FetchResult r, FetchResult.Failure kind, String reason) {
         assertThat(r).isInstanceOf(FetchResult.Failed.class);
         FetchResult.Failed f = (FetchResult.Failed) r;
-        assertThat(f.kind()).isEqualTo(kind);
+        assertThat(f.kind()).as(f.reason()).isEqualTo(kind);
         assertThat(f.reason()).contains(reason);
     }
 
@@ -252,5 +285,79 @@ class PolicyFetcherIT {
     void nothingListeningIsAFetchError() {
         server.stop(0);
         assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "cannot connect to mta-sts.example.test");
+    }
+
+    // RFC 8461 §3.3 (STS-17): "only valid if" the status is 200; a policy in any other 2xx or error does not count
+    @ParameterizedTest(name = "HTTP {0}")
+    @ValueSource(ints = {201, 202, 203, 204, 206, 400, 403, 404, 410, 500, 502, 503})
+    void onlyA200Counts(int status) {
+        answer.set(new Answer(status, "text/plain", POLICY.getBytes(StandardCharsets.UTF_8), null, false));
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "HTTP " + status);
+        assertThat(requests.get()).isEqualTo(1);
+    }
+
+    // RFC 8461 §3.3 (STS-18): no redirect is followed, whatever its kind: one request, then failure
+    @ParameterizedTest(name = "HTTP {0}")
+    @ValueSource(ints = {300, 301, 302, 303, 307, 308})
+    void noRedirectIsFollowed(int status) {
+        answer.set(new Answer(status, "text/plain", POLICY.getBytes(StandardCharsets.UTF_8),
+                "https://mta-sts.example.test" + FetchHandler.PATH, false));
+        assertFailed(fetch(), FetchResult.Failure.FETCH_ERROR, "HTTP " + status);
+        assertThat(requests.get()).as("no second request").isEqualTo(1);
+    }
+
+    // RFC 8461 §3.3 (STS-19): no HTTP cache: a response marked cacheable is fetched again, and the new body seen
+    @Test
+    void cacheableResponsesAreFetchedAgain() {
+        PolicyFetcher fetcher = fetcher(Duration.ofSeconds(5), Clock.systemUTC());
+        assertThat(text(fetcher.fetch(DOMAIN))).isEqualTo(POLICY);
+        String changed = POLICY.replace("mx1", "mx2");
+        answer.set(Answer.ok("text/plain", changed));
+
+        assertThat(text(fetcher.fetch(DOMAIN))).isEqualTo(changed);
+        assertThat(requests.get()).isEqualTo(2);
+        assertThat(requestHeaders.get()).doesNotContainIgnoringCase("If-None-Match")
+                .doesNotContainIgnoringCase("If-Modified-Since").doesNotContainIgnoringCase("Cache-Control");
+    }
+
+    // RFC 8461 §7.1 (STS-22): the ClientHello names the policy host
+    @Test
+    void sniNamesThePolicyHost() {
+        assertThat(fetch()).isInstanceOf(FetchResult.Fetched.class);
+        assertThat(sni).containsExactly("mta-sts.example.test");
+    }
+
+    // RFC 8461 §3.3 (STS-14): DNS-IDs only; a CN naming the host does not make the certificate valid for it
+    @Test
+    void certificateNamingThePolicyHostOnlyInItsCnIsWebPkiInvalid() throws IOException {
+        Instant now = Instant.now();
+        serve(pki.issue(now.minus(1, ChronoUnit.DAYS), now.plus(30, ChronoUnit.DAYS), "mta-sts.example.test", List.of(),
+                KeyPurposeId.id_kp_serverAuth).serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
+        assertThat(requests.get()).isZero();
+    }
+
+    @Test
+    void correctCnDoesNotRescueASanForAnotherName() throws IOException {
+        Instant now = Instant.now();
+        serve(pki.issue(now.minus(1, ChronoUnit.DAYS), now.plus(30, ChronoUnit.DAYS), "mta-sts.example.test",
+                List.of("other.example.test"), KeyPurposeId.id_kp_serverAuth).serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
+    }
+
+    // RFC 8461 §3.3 (STS-15): a wildcard covers exactly one left-most label
+    @Test
+    void wildcardTwoLabelsUpDoesNotCoverThePolicyHost() throws IOException {
+        serve(pki.issue("*.test").serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
+    }
+
+    // RFC 8461 §8.2 (STS-46): under CNAME delegation the policy host is still mta-sts.<policy domain>, and
+    // a certificate only for the provider's host does not do
+    @Test
+    void certificateOnlyForTheProvidersHostIsWebPkiInvalid() throws IOException {
+        serve(pki.issue("mta-sts.provider.example").serverContext());
+        assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
+        assertThat(sni).as("asked for the policy domain's host").containsExactly("mta-sts.example.test");
     }
 }

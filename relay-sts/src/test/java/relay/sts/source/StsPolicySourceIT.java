@@ -72,6 +72,7 @@ class StsPolicySourceIT {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicReference<String> body = new AtomicReference<>(ENFORCE);
+    private final AtomicReference<String> host = new AtomicReference<>("");
     private final MutableClock clock = new MutableClock(Instant.now());
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private HttpsServer server;
@@ -88,6 +89,7 @@ class StsPolicySourceIT {
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/", exchange -> {
             requests.incrementAndGet();
+            host.set(exchange.getRequestHeaders().getFirst("Host"));
             byte[] b = body.get().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             exchange.sendResponseHeaders(status.get(), b.length);
@@ -409,5 +411,54 @@ class StsPolicySourceIT {
         assertThat(dns.queries()).isEqualTo(before);
         assertOpportunistic(source.policyFor(Domain.parse("mail.example.test")));
         assertThat(requests.get()).isZero();
+    }
+
+    // STS-33 (decided) with STS-34: max_age above 31557600 is valid and cached for 31557600 s from the fetch
+    @Test
+    void maxAgeAboveAYearIsCachedForAYear() throws IOException {
+        body.set(ENFORCE.replace("86400", "99999999"));
+        StsPolicySource source = source();
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        var cached = source.current(DOMAIN).orElseThrow();
+        assertThat(cached.policy().maxAge().declared()).isEqualTo(99999999L);
+        assertThat(cached.policy().maxAge().clamped()).isTrue();
+        assertThat(cached.expiresAt()).isEqualTo(cached.fetchedAt().plusSeconds(31557600));
+
+        dns.setZone("mta-sts A 127.0.0.1\n");
+        clock.advance(Duration.ofSeconds(31557599));
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        clock.advance(Duration.ofSeconds(2));
+        assertOpportunistic(source.policyFor(DOMAIN));
+        assertThat(requests.get()).isEqualTo(1);
+    }
+
+    // STS-09, STS-11, STS-46: a CNAME'd _mta-sts record is followed, and the policy still comes from
+    // https://mta-sts.<policy domain>/, not from the provider's host
+    @Test
+    void delegatedRecordIsFollowedAndThePolicyFetchedFromTheDomainsOwnHost() throws IOException {
+        dns.setZone("_mta-sts CNAME _mta-sts.provider\n_mta-sts.provider 0 TXT \"v=STSv1; id=P1\"\n"
+                + "mta-sts A 127.0.0.1\n");
+        StsPolicySource source = source();
+
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        assertThat(source.current(DOMAIN).orElseThrow().policyId()).isEqualTo("P1");
+        assertThat(requests.get()).isEqualTo(1);
+        assertThat(host.get()).startsWith("mta-sts.example.test:");
+    }
+
+    // Issue 4 scenario "id changed with fetch failing": a new id whose policy cannot be fetched (here the
+    // policy host is down) leaves the valid cached policy in force; the next try waits 5 minutes (STS-20, STS-24)
+    @Test
+    void idChangedWithThePolicyHostDownKeepsTheCachedPolicy() throws IOException {
+        StsPolicySource source = source();
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        dns.setZone(zone("B", 0));
+        server.stop(0);
+
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        assertEnforce(source.policyFor(DOMAIN), MX1);
+        assertThat(source.current(DOMAIN).orElseThrow().policyId()).isEqualTo("A");
+        assertThat(requests.get()).isEqualTo(1);
+        assertThat(warnings()).as("one failed fetch, one warning; the second delivery was backed off").isEqualTo(1);
     }
 }
