@@ -2,6 +2,10 @@ package relay.core.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -29,6 +33,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import relay.core.delivery.DeliveryRequest;
 import relay.core.delivery.Outcome;
 import relay.core.delivery.RecipientOutcome;
@@ -173,6 +178,33 @@ class MtaStsTransportIT {
         assertThat(mx1.connections()).isEqualTo(1);
         assertThat(mx1.mailCommands()).isZero();
         assertThat(mx2.received()).singleElement().satisfies(r -> assertThat(r.tls()).isTrue());
+    }
+
+    // RFC 8461 §4 (STS-47): both checks, the MX pattern and STARTTLS with the certificate, show in the
+    // attempt log for each MX
+    @Test
+    void bothChecksAreLoggedForEachMx() throws IOException {
+        dns.setZone("@ MX 10 mx1\n@ MX 20 mx2\nmx1 A 127.0.0.2\nmx2 A 127.0.0.3\n");
+        mx(MX2, "mx2.example.test", pki.issue("mx2.example.test").serverContext());
+        Logger logger = (Logger) LoggerFactory.getLogger("relay.delivery");
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        Level level = logger.getLevel();
+        logger.setLevel(Level.INFO);
+        logger.addAppender(logs);
+        try {
+            Outcome o = deliver(agent(enforce(mx -> mx.name().equals("mx2.example.test")), List.of()), "bob@example.test");
+
+            assertThat(o).isInstanceOf(Outcome.Delivered.class);
+            assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(line -> assertThat(line).contains("mx=mx1.example.test")
+                            .contains("skipped=\"not permitted by mta-sts enforce\""))
+                    .anySatisfy(line -> assertThat(line).contains("mx=mx2.example.test[127.0.0.3]")
+                            .contains("verify=trusted").contains("policy=mta-sts enforce").contains("result=\"ok\""));
+        } finally {
+            logger.detachAppender(logs);
+            logger.setLevel(level);
+        }
     }
 
     // RFC 8461 §4.1 (STS-50): the MX name is what the policy and the certificate are held to, not its CNAME target

@@ -114,6 +114,9 @@ class MxPatternTest {
             mx.xn--bcher-kva.example    | mx.bucher.example             | false
             # RFC 5321 §4.1.3: an address literal is no MX host name
             *.example.com               | [192.0.2.1]                   | false
+            # RFC 8461 §4.1 with RFC 5321 §5.1 (STS-51): under an implicit MX the MX host is the domain itself
+            example.org                 | example.org                   | true
+            *.example.org               | example.org                   | false
             """)
     void matches(String pattern, String host, boolean expected) {
         // a raw Domain, as a caller might build it from a DNS answer without Domain.parse

@@ -87,4 +87,17 @@ class StsDiscoveryIT {
         StsLookup r = lookup("_mta-sts TXT \"v=STSv1; id=1\"\nmail A 127.0.0.1\n", "mail.example.test");
         assertThat(((StsLookup.Answered) r).discovery()).isInstanceOf(Discovery.NoRecord.class);
     }
+
+    // RFC 8461 §3.1 (STS-01): one TXT question, at _mta-sts.<policy domain>
+    @Test
+    void asksOneTxtQuestionAtTheUnderscoreName() throws IOException {
+        assertThat(StsDiscovery.recordName(Domain.parse("example.com"))).isEqualTo("_mta-sts.example.com");
+        dns.setZone("_mta-sts TXT \"v=STSv1; id=1\"\n");
+        StsDiscovery discovery = new StsDiscovery(new Dns(new DnsSettings(List.of(dns.address()), Duration.ofMillis(300))));
+        int before = dns.queries();
+
+        assertThat(((StsLookup.Answered) discovery.lookup(Domain.parse("example.test"))).discovery())
+                .isInstanceOf(Discovery.Found.class);
+        assertThat(dns.queries() - before).isEqualTo(1);
+    }
 }
