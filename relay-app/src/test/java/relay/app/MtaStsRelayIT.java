@@ -152,13 +152,17 @@ class MtaStsRelayIT {
 
     /** Submits one message from {@code sender} to bob@example.test; returns its queue id. */
     private QueueId submit(String sender) throws IOException {
+        return submit(sender, "Subject: sts\r\n\r\nHello Bob.\r\n.\r\n");
+    }
+
+    private QueueId submit(String sender, String data) throws IOException {
         try (SmtpClient c = new SmtpClient("127.0.0.1", relay.smtpPort())) {
             SmtpClient.expect(c.reply(), "220");
             SmtpClient.expect(c.send("EHLO app.example.test"), "250");
             SmtpClient.expect(c.send("MAIL FROM:<" + sender + ">"), "250");
             SmtpClient.expect(c.send("RCPT TO:<bob@example.test>"), "250");
             SmtpClient.expect(c.send("DATA"), "354");
-            c.write("Subject: sts\r\n\r\nHello Bob.\r\n.\r\n");
+            c.write(data);
             String reply = c.reply();
             assertThat(reply).startsWith("250 2.0.0 Ok: queued as ");
             return new QueueId(reply.substring(reply.lastIndexOf(' ') + 1).strip());
@@ -265,6 +269,24 @@ class MtaStsRelayIT {
         QueueId id = submit();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> mx1.received().size() == 1);
+        awaitGone(id);
+    }
+
+    /**
+     * RFC 8689 §5 (RTLS-13, RTLS-14): a message that says TLS-Required: No goes despite the
+     * enforce policy (over TLS when offered, the certificate unchecked) and is not counted as a
+     * policy failure.
+     */
+    @Test
+    void aMessageWithTlsRequiredNoIsDeliveredDespiteTheEnforcePolicy() throws Exception {
+        TestMx mx1 = mx(1, b -> b.tls(pki.issue("other.example.test").serverContext()));
+        startRelay();
+
+        QueueId id = submit("alice@[127.0.0.3]", "TLS-Required: No\r\nSubject: sts\r\n\r\nHello Bob.\r\n.\r\n");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> mx1.received().size() == 1);
+        assertThat(mx1.received().get(0).tls()).as("STARTTLS still used when offered").isTrue();
+        assertThat(mx1.received().get(0).text()).contains("TLS-Required: No");
         awaitGone(id);
     }
 

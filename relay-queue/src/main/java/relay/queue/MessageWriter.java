@@ -27,7 +27,7 @@ final class MessageWriter {
             throws SQLException, IOException {
         TrackingInputStream in = new TrackingInputStream(body);
         try (PreparedStatement m = c.prepareStatement("INSERT INTO message"
-                + " (id, sender, smtputf8, eightbit, received_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                + " (id, sender, smtputf8, eightbit, received_at, expires_at, body, tls_optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             m.setString(1, id.value());
             if (envelope.sender().isPresent()) {
                 m.setString(2, envelope.sender().get().toString());
@@ -39,6 +39,7 @@ final class MessageWriter {
             m.setTimestamp(5, Timestamp.from(now));
             m.setTimestamp(6, Timestamp.from(expires));
             m.setBinaryStream(7, in);
+            m.setBoolean(8, envelope.tlsOptional());
             m.executeUpdate();
         } catch (SQLException e) {
             if (in.failure() != null) {

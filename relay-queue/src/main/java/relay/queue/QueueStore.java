@@ -146,15 +146,15 @@ public final class QueueStore {
             if (leased.isEmpty()) {
                 return Optional.empty();
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body), expires_at"
-                    + " FROM message WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT sender, smtputf8, eightbit, OCTET_LENGTH(body), expires_at,"
+                    + " tls_optional FROM message WHERE id = ?")) {
                 s.setString(1, claim.id().value());
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {
                         return Optional.empty();
                     }
                     Optional<MailAddress> sender = Optional.ofNullable(rs.getString(1)).map(x -> MailAddress.parse(x, true));
-                    Envelope envelope = new Envelope(sender, all, rs.getBoolean(2), rs.getBoolean(3));
+                    Envelope envelope = new Envelope(sender, all, rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(6));
                     // the lifetime is over: a deferral now is a bounce, so the agent re-checks first
                     boolean last = !clock.instant().isBefore(rs.getTimestamp(5).toInstant());
                     return Optional.of(new DeliveryRequest(claim.id(), envelope, claim.domain(), leased,

@@ -125,7 +125,12 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         try {
             Optional<Route> route = settings.routes().stream().filter(r -> r.matches(request.domain())).findFirst();
             Domain policyDomain = route.map(Route::host).orElse(request.domain());
-            TransportPolicy policy = policies.policyFor(policyDomain);
+            // RFC 8689 §5: TLS-Required: No sets the recipient domain's TLS policy aside (TLS is
+            // still used when offered); TLS reports carry it, so their sessions are never counted
+            // in the next report (RFC 8460 §3, RPT-34) and never fail on the policy they report on
+            TransportPolicy policy = request.envelope().tlsOptional()
+                    ? new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "tls-required-no")
+                    : policies.policyFor(policyDomain);
             List<RecipientOutcome> outcomes = attempt(request, route, policy);
             if (request.last() && policy.enforced()) {
                 return recheckBeforeBounce(request, route, policyDomain, outcomes);
@@ -238,7 +243,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                 need = TlsRequirement.NONE;
             }
             Optional<HostFailure> failure = viaHost(request, state, c.target(), c.address(), need, policy,
-                    route.isEmpty());
+                    route.isEmpty() && !request.envelope().tlsOptional());
             if (failure.isPresent()) {
                 last = failure.get();
             }

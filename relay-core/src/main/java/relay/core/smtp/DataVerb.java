@@ -78,9 +78,9 @@ final class DataVerb extends BaseCommand {
         String reply;
         try {
             ZonedDateTime now = ZonedDateTime.now(clock);
-            InputStream message = assembler.assemble(new BufferedInputStream(counted, 16 * 1024),
+            MessageAssembler.Assembled message = assembler.assembleMessage(new BufferedInputStream(counted, 16 * 1024),
                     received(sess, tx.recipients(), envelope, id, now), id + "@" + settings.hostName(), now);
-            spool.accept(id, envelope, message);
+            spool.accept(id, message.tlsRequiredNo() ? envelope.withTlsOptional() : envelope, message.stream());
             reply = "250 2.0.0 Ok: queued as " + id;
             LOG.info("accepted id={} from={} nrcpt={} size={} client={} helo={} tls={} auth={}", id,
                     envelope.reversePath(), envelope.recipients().size(), counted.count(), clientIp(sess),

@@ -36,7 +36,8 @@ final class MessageAssembler {
      *     inserted separator followed by the first body line of a message that had none; empty
      *     when the data ended with the fields
      */
-    record HeaderScan(byte[] fieldBytes, byte[] endBytes, int receivedCount, boolean hasDate, boolean hasMessageId) {
+    record HeaderScan(byte[] fieldBytes, byte[] endBytes, int receivedCount, boolean hasDate, boolean hasMessageId,
+            boolean tlsRequiredNo) {
     }
 
     /**
@@ -47,6 +48,20 @@ final class MessageAssembler {
      *     number of Received fields
      */
     InputStream assemble(InputStream in, String receivedField, String messageId, ZonedDateTime now) throws IOException {
+        return assembleMessage(in, receivedField, messageId, now).stream();
+    }
+
+    /**
+     * The message to store and what its header said that the delivery needs to know.
+     *
+     * @param tlsRequiredNo RFC 8689 §5: the sender asked, with {@code TLS-Required: No}, that TLS
+     *     policies (MTA-STS, DANE) not stop this message
+     */
+    record Assembled(InputStream stream, boolean tlsRequiredNo) {
+    }
+
+    Assembled assembleMessage(InputStream in, String receivedField, String messageId, ZonedDateTime now)
+            throws IOException {
         HeaderScan scan = scan(in);
         if (scan.receivedCount() > maxReceived) {
             throw new RoutingLoopException(scan.receivedCount());
@@ -65,7 +80,8 @@ final class MessageAssembler {
         // after the empty separator they would be body text (RFC 5322 §2.1)
         head.writeBytes(added.toString().getBytes(StandardCharsets.US_ASCII));
         head.writeBytes(scan.endBytes());
-        return new SequenceInputStream(new ByteArrayInputStream(head.toByteArray()), in);
+        return new Assembled(new SequenceInputStream(new ByteArrayInputStream(head.toByteArray()), in),
+                scan.tlsRequiredNo());
     }
 
     /**
@@ -78,15 +94,18 @@ final class MessageAssembler {
         int received = 0;
         boolean date = false;
         boolean messageId = false;
+        boolean tlsNo = false;
+        // RFC 8689 §3 (RTLS-16): at most one TLS-Required field; decision: two or more count as none
+        int tlsHeaders = 0;
         boolean first = true;
         while (true) {
             byte[] line = readLine(in);
             if (line.length == 0) {
                 // end of data without a body
-                return new HeaderScan(fields.toByteArray(), new byte[0], received, date, messageId);
+                return new HeaderScan(fields.toByteArray(), new byte[0], received, date, messageId, tlsNo && tlsHeaders == 1);
             }
             if (isBlank(line)) {
-                return new HeaderScan(fields.toByteArray(), line, received, date, messageId);
+                return new HeaderScan(fields.toByteArray(), line, received, date, messageId, tlsNo && tlsHeaders == 1);
             }
             boolean continuation = line[0] == ' ' || line[0] == '\t';
             boolean overlong = line[line.length - 1] != '\n' && line.length > MAX_LINE;
@@ -96,7 +115,7 @@ final class MessageAssembler {
                 ByteArrayOutputStream end = new ByteArrayOutputStream(line.length + 2);
                 end.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
                 end.writeBytes(line);
-                return new HeaderScan(fields.toByteArray(), end.toByteArray(), received, date, messageId);
+                return new HeaderScan(fields.toByteArray(), end.toByteArray(), received, date, messageId, tlsNo && tlsHeaders == 1);
             }
             first = false;
             fields.writeBytes(line);
@@ -105,6 +124,10 @@ final class MessageAssembler {
                     case "received" -> received++;
                     case "date" -> date = true;
                     case "message-id" -> messageId = true;
+                    case "tls-required" -> {
+                        tlsHeaders++;
+                        tlsNo = isNo(line);
+                    }
                     default -> { }
                 }
             }
@@ -128,6 +151,12 @@ final class MessageAssembler {
             return null;
         }
         return new String(line, 0, nameEnd, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+    }
+
+    /** RFC 8689 §5: {@code TLS-Required: No}, the value case-insensitive, white space around it ignored. */
+    private static boolean isNo(byte[] line) {
+        String text = new String(line, StandardCharsets.US_ASCII);
+        return text.substring(text.indexOf(':') + 1).strip().equalsIgnoreCase("no");
     }
 
     private static boolean isBlank(byte[] line) {

@@ -108,6 +108,27 @@ class MessageAssemblerTest {
         assertThat(assembler.scan(new ByteArrayInputStream(bytes)).receivedCount()).isEqualTo(count);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            # RFC 8689 §3 and §5: TLS-Required: No, the value case-insensitive (RFC 5234 literals)
+            TLS-Required: No\\r\\n\\r\\n                              | true
+            tls-required: no\\r\\n\\r\\n                              | true
+            TLS-Required:No\\r\\nSubject: x\\r\\n\\r\\n              | true
+            TLS-Required :   NO  \\r\\n\\r\\n                         | true
+            # anything else is not the field: no effect
+            TLS-Required: Yes\\r\\n\\r\\n                             | false
+            TLS-Required: No thanks\\r\\n\\r\\n                       | false
+            X-TLS-Required: No\\r\\n\\r\\n                            | false
+            Subject: x\\r\\n\\r\\nTLS-Required: No\\r\\n               | false
+            # RTLS-16: at most one field; decision: two count as none
+            TLS-Required: No\\r\\nTLS-Required: No\\r\\n\\r\\n         | false
+            """)
+    void recognisesTlsRequiredNo(String sent, boolean no) throws IOException {
+        byte[] bytes = sent.replace("\\r", "\r").replace("\\n", "\n").getBytes(StandardCharsets.UTF_8);
+
+        assertThat(assembler.scan(new ByteArrayInputStream(bytes)).tlsRequiredNo()).isEqualTo(no);
+    }
+
     /** RFC 5321 §6.3: a message that has passed through too many hosts is a loop. */
     @Test
     void refusesAMessageAboveTheReceivedLimit() throws IOException {

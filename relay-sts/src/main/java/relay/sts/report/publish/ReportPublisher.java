@@ -66,11 +66,23 @@ public final class ReportPublisher implements AutoCloseable {
     private final RetryPolicy retry;
     private final Clock clock;
     private final RandomGenerator random;
+    private final Runnable flushCounts;
     private ScheduledExecutorService timer;
 
     public ReportPublisher(TlsReportStore counts, ReportLedger ledger, TlsRptDiscovery discovery, Spool spool,
             ReportPoster poster, ReportMessage mail, Reporter reporter, SendWindow window, RetryPolicy retry, Clock clock,
             RandomGenerator random) {
+        this(counts, ledger, discovery, spool, poster, mail, reporter, window, retry, clock, random, () -> { });
+    }
+
+    /**
+     * @param flushCounts writes the counts a recorder still holds in memory, run before each
+     *     tick, so a report never misses the last sessions of its day
+     */
+    public ReportPublisher(TlsReportStore counts, ReportLedger ledger, TlsRptDiscovery discovery, Spool spool,
+            ReportPoster poster, ReportMessage mail, Reporter reporter, SendWindow window, RetryPolicy retry, Clock clock,
+            RandomGenerator random, Runnable flushCounts) {
+        this.flushCounts = flushCounts;
         this.counts = counts;
         this.ledger = ledger;
         this.discovery = discovery;
@@ -99,6 +111,7 @@ public final class ReportPublisher implements AutoCloseable {
     /** Publishes the days that are due (the last two UTC days), then makes the due attempts. */
     public void tick() {
         try {
+            flushCounts.run();
             Instant now = clock.instant();
             LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
             for (LocalDate day : List.of(today.minusDays(2), today.minusDays(1))) {
@@ -200,7 +213,10 @@ public final class ReportPublisher implements AutoCloseable {
                 return "the counts of " + d.day() + " are gone";
             }
             byte[] message = mail.build(report.get(), d.reportGz(), List.of(m.address()));
-            Envelope envelope = new Envelope(Optional.of(reporter.contactInfo()), List.of(m.address()), false, false);
+            // RFC 8460 §3 and RFC 8689 §4.3 (RPT-45, RTLS-17): the report carries TLS-Required: No,
+            // and the queue knows it, so the recipient's TLS policy never stops it
+            Envelope envelope = new Envelope(Optional.of(reporter.contactInfo()), List.of(m.address()), false, false)
+                    .withTlsOptional();
             try {
                 spool.accept(QueueId.generate(clock.instant(), random), envelope, new ByteArrayInputStream(message));
                 return null;
