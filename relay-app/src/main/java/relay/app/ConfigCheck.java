@@ -121,8 +121,47 @@ final class ConfigCheck {
                 fail("mta-sts.overrides." + o.getKey(), e.getMessage());
             }
         }
+        tlsrpt(c.tlsrpt());
         if (c.shutdownGrace().isNegative()) {
             fail("shutdown-grace", "must not be negative");
+        }
+    }
+
+    /** RFC 8460: reports name who sends them and are DKIM-signed; all of it is needed to send. */
+    private static void tlsrpt(RelayConfig.Tlsrpt t) throws ConfigException {
+        if (t.window().compareTo(Duration.ofMinutes(1)) < 0 || t.window().compareTo(Duration.ofHours(23)) > 0) {
+            fail("tlsrpt.window", "must be between 1m and 23h");
+        }
+        positive("tlsrpt.check-interval", t.checkInterval());
+        positive("tlsrpt.connect-timeout", t.connectTimeout());
+        positive("tlsrpt.post-timeout", t.postTimeout());
+        if (!t.enabled()) {
+            return;
+        }
+        if (t.organizationName().isBlank()) {
+            fail("tlsrpt.organization-name", "must name your organization when tlsrpt.enabled is on");
+        }
+        try {
+            relay.core.mail.MailAddress.parse(t.contactInfo(), false);
+        } catch (IllegalArgumentException e) {
+            fail("tlsrpt.contact-info", "must be a mail address when tlsrpt.enabled is on (" + e.getMessage() + ")");
+        }
+        Domain dkimDomain = null;
+        try {
+            dkimDomain = Domain.parse(t.dkim().domain());
+        } catch (IllegalArgumentException e) {
+            fail("tlsrpt.dkim.domain", "must be the signing domain when tlsrpt.enabled is on (" + e.getMessage() + ")");
+        }
+        relay.sts.report.mail.DkimKey key = null;
+        try {
+            key = relay.sts.report.mail.DkimKey.load(dkimDomain, t.dkim().selector(), Path.of(t.dkim().keyFile()));
+        } catch (IllegalArgumentException e) {
+            fail(t.dkim().selector().isBlank() ? "tlsrpt.dkim.selector" : "tlsrpt.dkim.key-file", e.getMessage());
+        }
+        Domain submitter = relay.core.mail.MailAddress.parse(t.contactInfo(), false).domain();
+        if (!key.covers(submitter)) {
+            // RFC 8460 §3 (RPT-41): the reporting domain signs its reports
+            fail("tlsrpt.dkim.domain", "must be the domain of tlsrpt.contact-info (" + submitter + ") or a parent of it");
         }
     }
 

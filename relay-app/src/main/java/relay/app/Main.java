@@ -19,7 +19,7 @@ import relay.core.smtp.PasswordHash;
 /** The {@code relay} command. Errors are one sentence on stderr and a non-zero exit. */
 @Command(name = "relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An SMTP smart host that keeps every accepted message on disk and delivers it.",
-        subcommands = {Main.Run.class, Main.VersionCommand.class, Main.HashPassword.class})
+        subcommands = {Main.Run.class, Main.VersionCommand.class, Main.HashPassword.class, TlsRptCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a configuration or start-up error (sysexits.h EX_CONFIG). */

@@ -26,6 +26,8 @@ import relay.core.outbound.OutboundSettings;
 import relay.core.outbound.SmtpDeliveryAgent;
 import relay.core.outbound.SmtpTimeouts;
 import relay.core.policy.TlsPolicySource;
+import relay.core.report.TlsReportRecorder;
+import relay.sts.cache.StsSchema;
 import relay.core.tls.CertificateVerifier;
 import relay.core.smtp.Cidr;
 import relay.core.smtp.ListenerSettings;
@@ -57,10 +59,13 @@ public final class Relay implements AutoCloseable {
     private final Optional<DeliveryAgent> agent;
     private final SmtpListener listener;
     private final Optional<StsWiring> sts;
+    private final Optional<TlsRptWiring> tlsrpt;
 
     private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
-            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener, Optional<StsWiring> sts) {
+            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener, Optional<StsWiring> sts,
+            Optional<TlsRptWiring> tlsrpt) {
         this.sts = sts;
+        this.tlsrpt = tlsrpt;
         this.config = config;
         this.database = database;
         this.groupCommit = groupCommit;
@@ -88,23 +93,29 @@ public final class Relay implements AutoCloseable {
         GroupCommit groupCommit = new GroupCommit(database.dataSource());
         WorkSignal signal = new WorkSignal();
         QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
+        StsSchema.migrate(database.dataSource());
         Optional<StsWiring> sts = Optional.empty();
+        Optional<TlsRptWiring> tlsrpt = Optional.empty();
         Optional<DeliveryAgent> deliverer = agent;
+        Dns dns = null;
+        CertificateVerifier verifier = null;
         if (!config.delivery().enabled()) {
             deliverer = Optional.empty();
         } else if (agent.isEmpty()) {
             DnsSettings dnsSettings = dnsSettings(config);
-            Dns dns = new Dns(dnsSettings);
-            CertificateVerifier verifier = verifier(config, clock);
-            sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(), clock,
-                    new java.util.Random(random.nextLong())));
-            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(), verifier, clock, random));
+            dns = new Dns(dnsSettings);
+            verifier = verifier(config, clock);
+            tlsrpt = Optional.of(new TlsRptWiring(database.dataSource()));
+            sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(),
+                    tlsrpt.get().recorder(), clock, new java.util.Random(random.nextLong())));
+            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(), tlsrpt.get().recorder(),
+                    verifier, clock, random));
         }
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
         SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
-        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts);
+        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts, tlsrpt);
         try {
             if (scheduler.isPresent()) {
                 scheduler.get().start();
@@ -112,6 +123,9 @@ public final class Relay implements AutoCloseable {
                 LOG.warn("delivery.enabled is off: mail is accepted and kept in the queue, but not delivered");
             }
             listener.start();
+            if (tlsrpt.isPresent()) {
+                tlsrpt.get().startPublishing(config.tlsrpt(), database.dataSource(), dns, verifier, spool, clock, random);
+            }
         } catch (RuntimeException | SQLException e) {
             relay.close();
             Throwable root = e;
@@ -150,13 +164,13 @@ public final class Relay implements AutoCloseable {
 
     /** The SMTP delivery agent with the relay's one DNS resolver, its policies and certificate checks. */
     static SmtpDeliveryAgent smtpAgent(RelayConfig config, String hostName, Dns dns, TlsPolicySource policies,
-            CertificateVerifier verifier, Clock clock, RandomGenerator random) {
+            TlsReportRecorder reports, CertificateVerifier verifier, Clock clock, RandomGenerator random) {
         RelayConfig.Delivery d = config.delivery();
         OutboundSettings outbound = new OutboundSettings(d.heloName().isBlank() ? hostName : d.heloName(), d.port(),
                 SmtpTimeouts.rfc5321(d.connectTimeout()), d.maxHostsPerAttempt(), d.deadHostMemory(),
                 d.idleConnectionTime(), d.maxIdlePerDestination(), d.maxPerDomain(),
                 d.routes().stream().map(Routes::toRoute).toList());
-        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), policies, verifier, clock);
+        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), policies, reports, verifier, clock);
     }
 
     static ListenerSettings listenerSettings(RelayConfig config, String hostName) throws IOException {
@@ -192,6 +206,11 @@ public final class Relay implements AutoCloseable {
         return store;
     }
 
+    /** The relay's database, for tests in this package and the CLI. */
+    javax.sql.DataSource dataSource() {
+        return database.dataSource();
+    }
+
     public long syncCount() {
         return groupCommit.syncCount();
     }
@@ -214,6 +233,7 @@ public final class Relay implements AutoCloseable {
             }
         });
         sts.ifPresent(StsWiring::close);
+        tlsrpt.ifPresent(TlsRptWiring::close);
         groupCommit.close();
         database.close();
         LOG.info("relay stopped");

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /** The whole configuration, as documented line by line in {@code conf/relay.yaml}. */
 public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dns dns, Delivery delivery,
-        MtaSts mtaSts, Duration shutdownGrace) {
+        MtaSts mtaSts, Tlsrpt tlsrpt, Duration shutdownGrace) {
 
     public record Data(Path dir) {
     }
@@ -41,6 +41,15 @@ public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dn
     /** {@code mta-sts}: RFC 8461 enforcement, the policy fetch, and per-domain overrides. */
     public record MtaSts(boolean enabled, int httpsPort, Duration connectTimeout, Duration fetchTimeout,
             Duration refreshCheck, Map<String, String> overrides) {
+    }
+
+    /** {@code tlsrpt}: RFC 8460 daily reports. */
+    public record Tlsrpt(boolean enabled, String organizationName, String contactInfo, Duration window,
+            Duration checkInterval, Duration connectTimeout, Duration postTimeout, Dkim dkim) {
+    }
+
+    /** The DKIM key that signs mailed reports (RFC 8460 §3). */
+    public record Dkim(String domain, String selector, String keyFile) {
     }
 
     /** One entry of {@code delivery.routes}. */

@@ -19,9 +19,9 @@ import relay.core.dns.DnsSettings;
 import relay.core.mail.Domain;
 import relay.core.policy.PolicyOverrides;
 import relay.core.policy.TlsPolicySource;
+import relay.core.report.TlsReportRecorder;
 import relay.core.tls.CertificateVerifier;
 import relay.sts.cache.PolicyStore;
-import relay.sts.cache.StsSchema;
 import relay.sts.fetch.FetchSettings;
 import relay.sts.fetch.PolicyFetcher;
 import relay.sts.record.StsDiscovery;
@@ -52,7 +52,7 @@ final class StsWiring implements AutoCloseable {
      * @param dnsSettings for the resolvers without a cache that the RFC 8461 §5.1 re-check uses
      */
     static StsWiring start(RelayConfig.MtaSts config, Dns dns, DnsSettings dnsSettings, CertificateVerifier verifier,
-            DataSource dataSource, Clock clock, Random random) {
+            DataSource dataSource, TlsReportRecorder reports, Clock clock, Random random) {
         Map<Domain, PolicyOverrides.Action> overrides = new HashMap<>();
         config.overrides().forEach((domain, value) -> {
             PolicyOverrides.Action o = override(domain, value);
@@ -65,12 +65,11 @@ final class StsWiring implements AutoCloseable {
             LOG.warn("mta-sts.enabled is off: no MTA-STS policy is looked up or enforced");
             return new StsWiring(new PolicyOverrides(overrides, TlsPolicySource.none()), null, null);
         }
-        StsSchema.migrate(dataSource);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         PolicyFetcher fetcher = new PolicyFetcher(dns, verifier, group, new FetchSettings(config.httpsPort(),
                 config.connectTimeout(), config.fetchTimeout(), FetchSettings.RFC_MAX_BYTES));
         StsPolicySource sts = new StsPolicySource(new StsDiscovery(dns), () -> new StsDiscovery(new Dns(dnsSettings)),
-                fetcher::fetch, new PolicyStore(dataSource), clock, random);
+                fetcher::fetch, new PolicyStore(dataSource), reports, clock, random);
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mta-sts-refresh");
             t.setDaemon(true);

@@ -3,6 +3,7 @@ package relay.sts.source;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +17,9 @@ import relay.core.policy.ReportedPolicy;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
+import relay.core.report.TlsReportRecorder;
+import relay.core.report.TlsResultType;
+import relay.core.report.TlsSessionResult;
 import relay.sts.cache.CachedPolicy;
 import relay.sts.cache.FetchFailure;
 import relay.sts.cache.PolicyStore;
@@ -69,6 +73,7 @@ public final class StsPolicySource implements TlsPolicySource {
     private final Supplier<StsDiscovery> freshDiscovery;
     private final Function<Domain, FetchResult> fetcher;
     private final PolicyStore store;
+    private final TlsReportRecorder reports;
     private final Clock clock;
     private final Random random;
     private final ConcurrentHashMap<Domain, Object> locks = new ConcurrentHashMap<>();
@@ -93,6 +98,14 @@ public final class StsPolicySource implements TlsPolicySource {
      */
     public StsPolicySource(StsDiscovery discovery, Supplier<StsDiscovery> freshDiscovery,
             Function<Domain, FetchResult> fetcher, PolicyStore store, Clock clock, Random random) {
+        this(discovery, freshDiscovery, fetcher, store, TlsReportRecorder.none(), clock, random);
+    }
+
+    /** @param reports counts failed policy fetches for TLS reports (RFC 8460 §4.3.2.1) */
+    public StsPolicySource(StsDiscovery discovery, Supplier<StsDiscovery> freshDiscovery,
+            Function<Domain, FetchResult> fetcher, PolicyStore store, TlsReportRecorder reports, Clock clock,
+            Random random) {
+        this.reports = reports;
         this.discovery = discovery;
         this.freshDiscovery = freshDiscovery;
         this.fetcher = fetcher;
@@ -238,6 +251,7 @@ public final class StsPolicySource implements TlsPolicySource {
         }
         FetchResult result = fetcher.apply(domain);
         String problem;
+        TlsResultType type;
         if (result instanceof FetchResult.Fetched fetched) {
             PolicyResult parsed = PolicyParser.parse(fetched.body());
             if (parsed instanceof PolicyResult.Parsed p) {
@@ -247,12 +261,29 @@ public final class StsPolicySource implements TlsPolicySource {
                 return Optional.of(stored);
             }
             problem = "invalid policy: " + ((PolicyResult.Rejected) parsed).describe();
+            type = TlsResultType.STS_POLICY_INVALID;
         } else {
             FetchResult.Failed failed = (FetchResult.Failed) result;
             problem = failed.kind().resultType() + ": " + failed.reason();
+            type = TlsResultType.of(failed.kind().resultType());
         }
+        report(domain, id, type, problem);
         alert(store.recordFailure(domain, id, clock.instant(), problem), valid);
         return Optional.empty();
+    }
+
+    /**
+     * RFC 8460 §4.3.2.1: a failed fetch is reported under the policy type {@code sts} with no
+     * policy string (none could be had); never lets a recorder failure out.
+     */
+    private void report(Domain domain, String id, TlsResultType type, String problem) {
+        try {
+            reports.record(new TlsSessionResult(domain, new ReportedPolicy(ReportedPolicy.Type.STS, List.of(), List.of(), id),
+                    type, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(problem),
+                    clock.instant()));
+        } catch (RuntimeException e) {
+            log.warn("{}: recording the failed fetch for TLS reports failed: {}", domain, e.toString());
+        }
     }
 
     /** STS-26/28: alert on a failed fetch, unless the policy in force is none (or there is none). */
