@@ -417,7 +417,18 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         String verdict = "none";
         Optional<TlsOutcome> tlsResult = Optional.empty();
         if (need != TlsRequirement.NONE && s.offers("STARTTLS")) {
-            SmtpReply r = s.startTls(tls, mxName);
+            SmtpReply r;
+            try {
+                r = s.startTls(tls, mxName);
+            } catch (SmtpSession.TlsFailure e) {
+                // RFC 8460 §4.3.1: a handshake that fails is a validation-failure; the connection is gone
+                s.close();
+                String by = need == TlsRequirement.VERIFIED ? requirer(policy) + ": " : "";
+                return new Opened(s, "handshake-failed", Optional.of(HostFailure.temporary(
+                        need == TlsRequirement.VERIFIED ? "4.7.5" : "4.4.2",
+                        by + "TLS with " + mxName + " failed: " + e.getMessage(), remote)),
+                        Optional.of(new TlsOutcome(TlsResultType.VALIDATION_FAILURE, e.getMessage())));
+            }
             if (r.code() != 220) {
                 tlsResult = Optional.of(new TlsOutcome(TlsResultType.STARTTLS_NOT_SUPPORTED, "STARTTLS refused: " + r));
                 if (need == TlsRequirement.VERIFIED) {

@@ -139,8 +139,16 @@ public final class SmtpSession implements AutoCloseable {
      * injection), starts TLS with SNI = {@code serverName}, and forgets the pre-TLS capabilities
      * (§4.2): the caller must say EHLO again. Returns the refusal reply if the server refused.
      *
-     * @throws IOException when the handshake fails or the server injected data
+     * @throws TlsFailure when the handshake fails or the server injected data
+     * @throws IOException when the STARTTLS command itself fails
      */
+    /** The TLS session after a 220 to STARTTLS could not be set up; the connection is unusable. */
+    public static final class TlsFailure extends IOException {
+        TlsFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     public SmtpReply startTls(SslContext context, String serverName) throws IOException {
         SmtpReply r = command("STARTTLS", timeouts.command());
         if (r.code() != 220) {
@@ -159,17 +167,17 @@ public final class SmtpSession implements AutoCloseable {
             }).get(timeouts.command().toMillis(), TimeUnit.MILLISECONDS);
             if (!clean) {
                 broken = true;
-                throw new IOException("server sent data after its 220 to STARTTLS (response injection): refused");
+                throw new TlsFailure("server sent data after its 220 to STARTTLS (response injection): refused", null);
             }
             Future<Channel> handshake = ssl.handshakeFuture();
             if (!handshake.await(timeouts.command().toMillis() + 1000)) {
                 broken = true;
-                throw new SocketTimeoutException("TLS handshake timed out");
+                throw new TlsFailure("TLS handshake timed out", null);
             }
             if (!handshake.isSuccess()) {
                 broken = true;
                 Throwable c = handshake.cause();
-                throw new IOException("TLS handshake failed: " + (c == null ? "unknown" : c.getMessage()), c);
+                throw new TlsFailure("TLS handshake failed: " + (c == null ? "unknown" : c.getMessage()), c);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
