@@ -120,6 +120,19 @@ class TlsReportingIT {
         });
     }
 
+    /** RFC 8460 §4.3.1: a handshake that fails after the 220 is a validation-failure, and under enforce it names MTA-STS. */
+    @Test
+    void aFailedHandshakeIsAValidationFailure() throws IOException {
+        f.scripted(1, b -> b.extensions("PIPELINING", "STARTTLS").startTlsReply("220 go\r\n"));
+
+        Outcome o = deliver(agent(TlsRequirement.VERIFIED, STS));
+
+        assertThat(o).isInstanceOf(Outcome.Deferred.class);
+        assertThat(o.status()).isEqualTo("4.7.5");
+        assertThat(o.diagnostic()).startsWith("MTA-STS: TLS with mx1.example.test failed");
+        assertThat(recorded).extracting(TlsSessionResult::result).containsExactly(TlsResultType.VALIDATION_FAILURE);
+    }
+
     /** A reused connection is not a new session: one delivery, one count, however many messages. */
     @Test
     void aReusedSessionIsNotCountedAgain() {
