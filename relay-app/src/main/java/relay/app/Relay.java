@@ -41,6 +41,7 @@ import relay.queue.H2Spool;
 import relay.queue.QueueSettings;
 import relay.queue.QueueStore;
 import relay.queue.Scheduler;
+import relay.queue.StorageGuard;
 import relay.queue.WorkSignal;
 
 /**
@@ -113,7 +114,8 @@ public final class Relay implements AutoCloseable {
         }
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
-        H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
+        H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal,
+                Optional.of(new StorageGuard(dir, config.data().minFreeSpace().octets())));
         SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
         Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts, tlsrpt);
         try {

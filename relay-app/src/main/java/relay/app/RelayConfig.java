@@ -9,7 +9,7 @@ import java.util.Map;
 public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dns dns, Delivery delivery,
         MtaSts mtaSts, Tlsrpt tlsrpt, Duration shutdownGrace) {
 
-    public record Data(Path dir) {
+    public record Data(Path dir, Size minFreeSpace) {
     }
 
     public record Smtp(String bind, int port, Size maxMessageSize, int maxRecipients, int maxConnections,

@@ -37,6 +37,7 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(2);
         config.setPoolName("relay-h2");
         config.setConnectionTimeout(10_000);
+        config.setExceptionOverrideClassName(ClosedStoreEviction.class.getName());
         HikariDataSource ds = new HikariDataSource(config);
         try {
             Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();

@@ -23,13 +23,26 @@ public final class H2Spool implements Spool {
     private final Clock clock;
     private final QueueSettings settings;
     private final WorkSignal signal;
+    private final java.util.Optional<StorageGuard> storage;
 
     public H2Spool(DataSource dataSource, GroupCommit groupCommit, Clock clock, QueueSettings settings, WorkSignal signal) {
+        this(dataSource, groupCommit, clock, settings, signal, java.util.Optional.empty());
+    }
+
+    /** @param storage refuses mail at MAIL while the disk is below its reserve */
+    public H2Spool(DataSource dataSource, GroupCommit groupCommit, Clock clock, QueueSettings settings, WorkSignal signal,
+            java.util.Optional<StorageGuard> storage) {
+        this.storage = storage;
         this.dataSource = dataSource;
         this.groupCommit = groupCommit;
         this.clock = clock;
         this.settings = settings;
         this.signal = signal;
+    }
+
+    @Override
+    public boolean hasRoomFor(long octets) {
+        return storage.map(g -> g.hasRoomFor(octets)).orElse(true);
     }
 
     @Override

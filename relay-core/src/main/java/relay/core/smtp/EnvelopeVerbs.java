@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
+import relay.core.spool.Spool;
 import relay.core.mail.MailAddress;
 
 /** MAIL and RCPT (RFC 5321 §4.1.1.2-3) with RFC 1870 SIZE, RFC 6152 BODY and RFC 6531 SMTPUTF8. */
@@ -14,11 +15,11 @@ final class EnvelopeVerbs {
     private EnvelopeVerbs() {
     }
 
-    static BaseCommand mail(ListenerSettings settings) {
+    static BaseCommand mail(ListenerSettings settings, Spool spool) {
         return new BaseCommand("MAIL", "Specifies the sender.", "FROM:<sender> [<parameters>]") {
             @Override
             public void execute(String commandString, Session sess) throws IOException {
-                sess.sendResponse(mail(settings, sess, Verbs.argument(commandString, "MAIL")));
+                sess.sendResponse(mail(settings, spool, sess, Verbs.argument(commandString, "MAIL")));
             }
         };
     }
@@ -32,7 +33,7 @@ final class EnvelopeVerbs {
         };
     }
 
-    private static String mail(ListenerSettings settings, Session sess, String args) {
+    private static String mail(ListenerSettings settings, Spool spool, Session sess, String args) {
         if (sess.getHelo().isEmpty()) {
             return "503 5.5.1 Send EHLO or HELO first";
         }
@@ -47,6 +48,7 @@ final class EnvelopeVerbs {
         }
         boolean utf8 = false;
         boolean eightBit = false;
+        long declared = 0;
         for (Map.Entry<String, String> p : arg.parameters().entrySet()) {
             String value = p.getValue();
             switch (p.getKey()) {
@@ -60,6 +62,7 @@ final class EnvelopeVerbs {
                     if (digits.length() > 12 || Long.parseLong(digits) > settings.maxMessageSize()) {
                         return "552 5.3.4 Message size exceeds fixed maximum message size";
                     }
+                    declared = Long.parseLong(digits);
                 }
                 case "BODY" -> {
                     if (value.equalsIgnoreCase("8BITMIME")) {
@@ -90,6 +93,10 @@ final class EnvelopeVerbs {
                 return (utf8 || isAscii(arg.path()) ? "553 5.1.7 Bad sender address syntax: "
                         : "553 5.6.7 Non-ASCII sender needs SMTPUTF8: ") + PathArgument.printable(e.getMessage());
             }
+        }
+        if (!spool.hasRoomFor(declared)) {
+            // RFC 1870 §6.1, RFC 3463 X.3.1: a temporary lack of storage, before any data is sent
+            return "452 4.3.1 Insufficient system storage";
         }
         sess.startMailTransaction();
         ((Transaction) sess.getMessageHandler()).begin(sender, utf8, eightBit);

@@ -60,7 +60,7 @@ public final class SmtpListener implements AutoCloseable {
         CommandHandler commands = server.getCommandHandler();
         commands.addCommand(HelloVerbs.ehlo(settings, registry));
         commands.addCommand(HelloVerbs.helo(registry));
-        commands.addCommand(EnvelopeVerbs.mail(settings));
+        commands.addCommand(EnvelopeVerbs.mail(settings, spool));
         commands.addCommand(EnvelopeVerbs.rcpt(settings));
         commands.addCommand(new DataVerb(settings, registry, spool, clock, random));
         commands.addCommand(TlsVerbs.startTls(settings.tls().isPresent()));

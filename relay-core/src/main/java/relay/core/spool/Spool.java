@@ -22,4 +22,12 @@ public interface Spool {
      *     delivered, and a client that retries after the 4xx causes a duplicate, never a loss
      */
     void accept(QueueId id, Envelope envelope, InputStream message) throws IOException, SpoolException;
+
+    /**
+     * RFC 1870 §6.1: is there room for a message of {@code octets} (0 when the client declared no
+     * SIZE)? Asked at MAIL, so a full disk is refused with 452 4.3.1 before any data is sent.
+     */
+    default boolean hasRoomFor(long octets) {
+        return true;
+    }
 }
