@@ -33,9 +33,14 @@ import relay.core.smtp.PasswordHash;
 import relay.core.smtp.SmtpListener;
 import relay.core.smtp.UserDirectory;
 import relay.core.tls.PemFiles;
+import relay.app.admin.AdminServer;
+import relay.app.admin.Readiness;
+import relay.app.metrics.RelayMetrics;
+import relay.core.report.TlsReportRecorder;
 import relay.queue.Database;
 import relay.queue.GroupCommit;
 import relay.queue.H2Spool;
+import relay.queue.QueueControl;
 import relay.queue.QueueSettings;
 import relay.queue.QueueStore;
 import relay.queue.Scheduler;
@@ -57,9 +62,15 @@ public final class Relay implements AutoCloseable {
     private final Optional<DeliveryAgent> agent;
     private final SmtpListener listener;
     private final Optional<StsWiring> sts;
+    // operating: metrics always, the admin HTTP server once the listener is up (admin.enabled)
+    private final RelayMetrics metrics;
+    private final WorkSignal signal;
+    private Optional<AdminServer> admin = Optional.empty();
 
-    private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
+    private Relay(RelayMetrics metrics, WorkSignal signal, RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
             Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener, Optional<StsWiring> sts) {
+        this.metrics = metrics;
+        this.signal = signal;
         this.sts = sts;
         this.config = config;
         this.database = database;
@@ -84,10 +95,12 @@ public final class Relay implements AutoCloseable {
         Files.createDirectories(dir);
         RelayConfig.Queue q = config.queue();
         QueueSettings queueSettings = new QueueSettings(q.lifetime(), q.firstRetry(), q.maxRetry(), q.lease(), q.workers(), hostName);
-        Database database = Database.open(dir, Math.min(config.smtp().maxConnections(), 64) + q.workers() + 4);
+        RelayMetrics metrics = new RelayMetrics();
+        Database database = Database.open(dir, Math.min(config.smtp().maxConnections(), 64) + q.workers() + 4,
+                Optional.of(metrics.connectionPool()));
         GroupCommit groupCommit = new GroupCommit(database.dataSource());
         WorkSignal signal = new WorkSignal();
-        QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
+        QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random, metrics.queueEvents());
         Optional<StsWiring> sts = Optional.empty();
         Optional<DeliveryAgent> deliverer = agent;
         if (!config.delivery().enabled()) {
@@ -98,13 +111,16 @@ public final class Relay implements AutoCloseable {
             CertificateVerifier verifier = verifier(config, clock);
             sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(), clock,
                     new java.util.Random(random.nextLong())));
-            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(), verifier, clock, random));
+            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(),
+                    metrics.tlsSessions(TlsReportRecorder.none()), verifier, clock, random));
         }
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal);
-        SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
-        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts);
+        SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random,
+                metrics.listenerEvents());
+        metrics.watchQueue(store, clock);
+        Relay relay = new Relay(metrics, signal, config, database, groupCommit, store, scheduler, deliverer, listener, sts);
         try {
             if (scheduler.isPresent()) {
                 scheduler.get().start();
@@ -112,13 +128,14 @@ public final class Relay implements AutoCloseable {
                 LOG.warn("delivery.enabled is off: mail is accepted and kept in the queue, but not delivered");
             }
             listener.start();
-        } catch (RuntimeException | SQLException e) {
+            relay.startAdmin(clock);
+        } catch (RuntimeException | SQLException | IOException e) {
             relay.close();
             Throwable root = e;
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            if (root instanceof java.net.BindException) {
+            if (root instanceof java.net.BindException && !(e instanceof IOException)) {
                 throw new IOException("cannot listen for SMTP on " + config.smtp().bind() + ":" + config.smtp().port()
                         + ": " + root.getMessage(), e);
             }
@@ -127,6 +144,28 @@ public final class Relay implements AutoCloseable {
         LOG.info("relay started smtp={}:{} data={} hostname={}", config.smtp().bind(), listener.port(),
                 dir.toAbsolutePath(), hostName);
         return relay;
+    }
+
+    /** The admin HTTP server, when enabled: metrics, health and the queue. */
+    private void startAdmin(Clock clock) throws IOException {
+        RelayConfig.Admin a = config.admin();
+        if (!a.enabled()) {
+            return;
+        }
+        Readiness readiness = new Readiness(database.dataSource(), listener::isRunning, config.data().dir(),
+                config.data().minFreeSpace().octets());
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(a.bind()), a.port());
+        try {
+            admin = Optional.of(AdminServer.start(address, a.token(), metrics, readiness,
+                    new QueueControl(database.dataSource(), clock, signal)));
+        } catch (IOException e) {
+            throw new IOException("cannot listen for admin HTTP on " + a.bind() + ":" + a.port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The admin server's port (useful when admin.port is 0). */
+    public int adminPort() {
+        return admin.orElseThrow(() -> new IllegalStateException("admin.enabled is off")).port();
     }
 
     /** The relay's one resolver: configured servers, or the system's when none are given. */
@@ -150,13 +189,13 @@ public final class Relay implements AutoCloseable {
 
     /** The SMTP delivery agent with the relay's one DNS resolver, its policies and certificate checks. */
     static SmtpDeliveryAgent smtpAgent(RelayConfig config, String hostName, Dns dns, TlsPolicySource policies,
-            CertificateVerifier verifier, Clock clock, RandomGenerator random) {
+            TlsReportRecorder reports, CertificateVerifier verifier, Clock clock, RandomGenerator random) {
         RelayConfig.Delivery d = config.delivery();
         OutboundSettings outbound = new OutboundSettings(d.heloName().isBlank() ? hostName : d.heloName(), d.port(),
                 SmtpTimeouts.rfc5321(d.connectTimeout()), d.maxHostsPerAttempt(), d.deadHostMemory(),
                 d.idleConnectionTime(), d.maxIdlePerDestination(), d.maxPerDomain(),
                 d.routes().stream().map(Routes::toRoute).toList());
-        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), policies, verifier, clock);
+        return new SmtpDeliveryAgent(outbound, dns, new MxResolver(dns, random), policies, reports, verifier, clock);
     }
 
     static ListenerSettings listenerSettings(RelayConfig config, String hostName) throws IOException {
@@ -202,6 +241,7 @@ public final class Relay implements AutoCloseable {
      */
     @Override
     public void close() {
+        admin.ifPresent(AdminServer::close);
         listener.close();
         scheduler.ifPresent(s -> s.stop(config.shutdownGrace()));
         agent.ifPresent(a -> {
@@ -216,6 +256,7 @@ public final class Relay implements AutoCloseable {
         sts.ifPresent(StsWiring::close);
         groupCommit.close();
         database.close();
+        metrics.close();
         LOG.info("relay stopped");
     }
 }
