@@ -5,25 +5,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
 import java.sql.SQLException;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import relay.queue.QueueStore;
 
 /**
  * {@code relay_queue_messages} and {@code relay_queue_oldest_age_seconds}, read from the spool
- * when scraped. One query serves both gauges of a scrape; a database that does not answer
- * reads as NaN (the readiness check says why).
+ * when scraped (one indexed query each). A database that does not answer reads as NaN; the
+ * readiness check says why. The gauges hold this object strongly: Micrometer's default weak
+ * reference lets it be collected, and the gauges then read NaN.
  */
 final class QueueGauges {
 
-    /** A snapshot younger than this is reused: both gauges of one scrape see the same query. */
-    private static final Duration FRESH = Duration.ofSeconds(1);
-
     private final QueueStore store;
     private final Clock clock;
-    private Instant readAt = Instant.MIN;
-    private QueueStore.QueueDepth depth;
 
     private QueueGauges(QueueStore store, Clock clock) {
         this.store = store;
@@ -33,31 +27,25 @@ final class QueueGauges {
     static void bind(MeterRegistry registry, QueueStore store, Clock clock) {
         QueueGauges g = new QueueGauges(store, clock);
         Gauge.builder("relay.queue.messages", g, QueueGauges::messages)
-                .description("Messages in the queue").register(registry);
+                .description("Messages in the queue").strongReference(true).register(registry);
         TimeGauge.builder("relay.queue.oldest.age", g, TimeUnit.SECONDS, QueueGauges::oldestAgeSeconds)
-                .description("Age of the oldest message in the queue (0 when empty)").register(registry);
-    }
-
-    private synchronized QueueStore.QueueDepth read() {
-        Instant now = clock.instant();
-        if (depth == null || Duration.between(readAt, now).compareTo(FRESH) >= 0 || now.isBefore(readAt)) {
-            try {
-                depth = store.depth();
-                readAt = now;
-            } catch (SQLException | RuntimeException e) {
-                depth = null;
-            }
-        }
-        return depth;
+                .description("Age of the oldest message in the queue (0 when empty)").strongReference(true)
+                .register(registry);
     }
 
     private double messages() {
-        QueueStore.QueueDepth d = read();
-        return d == null ? Double.NaN : d.messages();
+        try {
+            return store.depth().messages();
+        } catch (SQLException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private double oldestAgeSeconds() {
-        QueueStore.QueueDepth d = read();
-        return d == null ? Double.NaN : d.oldestAge(clock.instant()).toMillis() / 1000.0;
+        try {
+            return store.depth().oldestAge(clock.instant()).toMillis() / 1000.0;
+        } catch (SQLException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 }
