@@ -1,10 +1,14 @@
 package relay.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,6 +191,20 @@ class AdminHttpIT {
         assertThat(r.http("GET", "queue/flush").statusCode()).isEqualTo(405);
         assertThat(r.http("GET", "queue?limit=0").statusCode()).isEqualTo(400);
         assertThat(r.http("GET", "nothing-here").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void anAdminPortInUseStopsStartUpWithOneSentence() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = busy.getLocalPort();
+
+            assertThatThrownBy(() -> new RunningRelay(dir, Map.of("RELAY_ADMIN_PORT", String.valueOf(port))))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("cannot listen for admin HTTP on 127.0.0.1:" + port + ": Address already in use");
+        }
+        // everything started before the admin server was stopped again: the data directory reopens
+        r = new RunningRelay(dir, Map.of());
+        assertThat(r.http("GET", "health/ready").statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -64,7 +64,13 @@ final class RunningRelay implements AutoCloseable {
                 "queue:",
                 "  poll-interval: 100ms",
                 ""));
-        relay = Relay.start(new ConfigLoader(environment).load(Optional.of(config)), Optional.empty(), Clock.systemUTC());
+        try {
+            relay = Relay.start(new ConfigLoader(environment).load(Optional.of(config)), Optional.empty(), Clock.systemUTC());
+        } catch (Exception e) {
+            mx.close();
+            dns.close();
+            throw e;
+        }
     }
 
     /** The admin server's base URL, with its trailing slash. */
