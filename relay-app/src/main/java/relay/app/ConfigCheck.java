@@ -29,6 +29,7 @@ final class ConfigCheck {
         if (c.data().dir().toString().isBlank()) {
             fail("data.dir", "must name a directory");
         }
+        adminChecks(c.admin());
         RelayConfig.Smtp s = c.smtp();
         if (s.bind().isBlank()) {
             fail("smtp.bind", "must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
@@ -162,6 +163,29 @@ final class ConfigCheck {
         if (!key.covers(submitter)) {
             // RFC 8460 §3 (RPT-41): the reporting domain signs its reports
             fail("tlsrpt.dkim.domain", "must be the domain of tlsrpt.contact-info (" + submitter + ") or a parent of it");
+        }
+    }
+
+    /**
+     * The admin server may listen beyond loopback only behind a token: it can delete mail.
+     */
+    private static void adminChecks(RelayConfig.Admin a) throws ConfigException {
+        if (a.bind().isBlank()) {
+            fail("admin.bind", "must be an address to listen on, e.g. 127.0.0.1");
+        }
+        range("admin.port", a.port(), 0, 65535);
+        if (!a.enabled() || !a.token().isEmpty()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(a.bind()).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            fail("admin.bind", "cannot resolve " + a.bind());
+            return;
+        }
+        if (!loopback) {
+            fail("admin.token", "must be set when admin.bind is not a loopback address (it is " + a.bind() + ")");
         }
     }
 

@@ -11,7 +11,9 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.io.PrintWriter;
 import picocli.CommandLine;
+import relay.app.cli.QueueCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import relay.core.smtp.PasswordHash;
@@ -19,7 +21,8 @@ import relay.core.smtp.PasswordHash;
 /** The {@code relay} command. Errors are one sentence on stderr and a non-zero exit. */
 @Command(name = "relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An SMTP smart host that keeps every accepted message on disk and delivers it.",
-        subcommands = {Main.Run.class, Main.VersionCommand.class, Main.HashPassword.class, TlsRptCommand.class})
+        subcommands = {Main.Run.class, Main.VersionCommand.class, Main.HashPassword.class, QueueCommand.class,
+                TlsRptCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a configuration or start-up error (sysexits.h EX_CONFIG). */
@@ -30,7 +33,15 @@ public final class Main implements Callable<Integer> {
     }
 
     static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8), args);
+    }
+
+    /** Runs one command writing to {@code out} and {@code err} (the queue commands; tests capture them). */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("relay: " + e.getMessage());
             return e instanceof ConfigException ? EX_CONFIG : 1;

@@ -35,9 +35,14 @@ import relay.core.smtp.PasswordHash;
 import relay.core.smtp.SmtpListener;
 import relay.core.smtp.UserDirectory;
 import relay.core.tls.PemFiles;
+import relay.app.admin.AdminServer;
+import relay.app.admin.Readiness;
+import relay.app.metrics.RelayMetrics;
+import relay.core.report.TlsReportRecorder;
 import relay.queue.Database;
 import relay.queue.GroupCommit;
 import relay.queue.H2Spool;
+import relay.queue.QueueControl;
 import relay.queue.QueueSettings;
 import relay.queue.QueueStore;
 import relay.queue.Scheduler;
@@ -61,10 +66,16 @@ public final class Relay implements AutoCloseable {
     private final SmtpListener listener;
     private final Optional<StsWiring> sts;
     private final Optional<TlsRptWiring> tlsrpt;
+    // operating: metrics always, the admin HTTP server once the listener is up (admin.enabled)
+    private final RelayMetrics metrics;
+    private final WorkSignal signal;
+    private Optional<AdminServer> admin = Optional.empty();
 
-    private Relay(RelayConfig config, Database database, GroupCommit groupCommit, QueueStore store,
-            Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener, Optional<StsWiring> sts,
-            Optional<TlsRptWiring> tlsrpt) {
+    private Relay(RelayMetrics metrics, WorkSignal signal, RelayConfig config, Database database, GroupCommit groupCommit,
+            QueueStore store, Optional<Scheduler> scheduler, Optional<DeliveryAgent> agent, SmtpListener listener,
+            Optional<StsWiring> sts, Optional<TlsRptWiring> tlsrpt) {
+        this.metrics = metrics;
+        this.signal = signal;
         this.sts = sts;
         this.tlsrpt = tlsrpt;
         this.config = config;
@@ -90,10 +101,12 @@ public final class Relay implements AutoCloseable {
         Files.createDirectories(dir);
         RelayConfig.Queue q = config.queue();
         QueueSettings queueSettings = new QueueSettings(q.lifetime(), q.firstRetry(), q.maxRetry(), q.lease(), q.workers(), hostName);
-        Database database = Database.open(dir, Math.min(config.smtp().maxConnections(), 64) + q.workers() + 4);
+        RelayMetrics metrics = new RelayMetrics();
+        Database database = Database.open(dir, Math.min(config.smtp().maxConnections(), 64) + q.workers() + 4,
+                Optional.of(metrics.connectionPool()));
         GroupCommit groupCommit = new GroupCommit(database.dataSource());
         WorkSignal signal = new WorkSignal();
-        QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random);
+        QueueStore store = new QueueStore(database.dataSource(), clock, queueSettings, random, metrics.queueEvents());
         StsSchema.migrate(database.dataSource());
         Optional<StsWiring> sts = Optional.empty();
         Optional<TlsRptWiring> tlsrpt = Optional.empty();
@@ -109,15 +122,18 @@ public final class Relay implements AutoCloseable {
             tlsrpt = Optional.of(new TlsRptWiring(database.dataSource()));
             sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(),
                     tlsrpt.get().recorder(), clock, new java.util.Random(random.nextLong())));
-            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(), tlsrpt.get().recorder(),
-                    verifier, clock, random));
+            deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(),
+                    metrics.tlsSessions(tlsrpt.get().recorder()), verifier, clock, random));
         }
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal,
                 Optional.of(new StorageGuard(dir, config.data().minFreeSpace().octets())));
-        SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random);
-        Relay relay = new Relay(config, database, groupCommit, store, scheduler, deliverer, listener, sts, tlsrpt);
+        SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random,
+                metrics.listenerEvents());
+        metrics.watchQueue(store, clock);
+        Relay relay = new Relay(metrics, signal, config, database, groupCommit, store, scheduler, deliverer, listener, sts,
+                tlsrpt);
         try {
             if (scheduler.isPresent()) {
                 scheduler.get().start();
@@ -128,13 +144,14 @@ public final class Relay implements AutoCloseable {
             if (tlsrpt.isPresent()) {
                 tlsrpt.get().startPublishing(config.tlsrpt(), database.dataSource(), dns, verifier, spool, clock, random);
             }
-        } catch (RuntimeException | SQLException e) {
+            relay.startAdmin(clock);
+        } catch (RuntimeException | SQLException | IOException e) {
             relay.close();
             Throwable root = e;
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            if (root instanceof java.net.BindException) {
+            if (root instanceof java.net.BindException && !(e instanceof IOException)) {
                 throw new IOException("cannot listen for SMTP on " + config.smtp().bind() + ":" + config.smtp().port()
                         + ": " + root.getMessage(), e);
             }
@@ -143,6 +160,28 @@ public final class Relay implements AutoCloseable {
         LOG.info("relay started smtp={}:{} data={} hostname={}", config.smtp().bind(), listener.port(),
                 dir.toAbsolutePath(), hostName);
         return relay;
+    }
+
+    /** The admin HTTP server, when enabled: metrics, health and the queue. */
+    private void startAdmin(Clock clock) throws IOException {
+        RelayConfig.Admin a = config.admin();
+        if (!a.enabled()) {
+            return;
+        }
+        Readiness readiness = new Readiness(database.dataSource(), listener::isRunning, config.data().dir(),
+                config.data().minFreeSpace().octets());
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(a.bind()), a.port());
+        try {
+            admin = Optional.of(AdminServer.start(address, a.token(), metrics, readiness,
+                    new QueueControl(database.dataSource(), clock, signal)));
+        } catch (IOException e) {
+            throw new IOException("cannot listen for admin HTTP on " + a.bind() + ":" + a.port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The admin server's port (useful when admin.port is 0). */
+    public int adminPort() {
+        return admin.orElseThrow(() -> new IllegalStateException("admin.enabled is off")).port();
     }
 
     /** The relay's one resolver: configured servers, or the system's when none are given. */
@@ -223,6 +262,7 @@ public final class Relay implements AutoCloseable {
      */
     @Override
     public void close() {
+        admin.ifPresent(AdminServer::close);
         listener.close();
         scheduler.ifPresent(s -> s.stop(config.shutdownGrace()));
         agent.ifPresent(a -> {
@@ -238,6 +278,7 @@ public final class Relay implements AutoCloseable {
         tlsrpt.ifPresent(TlsRptWiring::close);
         groupCommit.close();
         database.close();
+        metrics.close();
         LOG.info("relay stopped");
     }
 }

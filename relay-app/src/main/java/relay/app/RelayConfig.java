@@ -7,9 +7,14 @@ import java.util.Map;
 
 /** The whole configuration, as documented line by line in {@code conf/relay.yaml}. */
 public record RelayConfig(String hostname, Data data, Smtp smtp, Queue queue, Dns dns, Delivery delivery,
-        MtaSts mtaSts, Tlsrpt tlsrpt, Duration shutdownGrace) {
+        MtaSts mtaSts, Tlsrpt tlsrpt, Admin admin, Duration shutdownGrace) {
 
+    /** @param minFreeSpace mail is refused (452 4.3.1) and the relay not ready below this much free space */
     public record Data(Path dir, Size minFreeSpace) {
+    }
+
+    /** {@code admin}: the HTTP server for metrics, health checks and the queue (the {@code relay queue} commands). */
+    public record Admin(boolean enabled, String bind, int port, String token) {
     }
 
     public record Smtp(String bind, int port, Size maxMessageSize, int maxRecipients, int maxConnections,

@@ -87,6 +87,10 @@ class ConfigLoaderTest {
         "queue:\\n  workers: 0                    | 'queue.workers'",
         "queue:\\n  first-retry: 2h\\n  max-retry: 1h | 'queue.max-retry'",
         "hostname: not a host                     | 'hostname'",
+        // the admin server can delete mail: beyond loopback only behind a token
+        "admin:\\n  bind: 0.0.0.0                  | 'admin.token' (RELAY_ADMIN_TOKEN): must be set when admin.bind is not a loopback address",
+        "admin:\\n  port: 65536                    | 'admin.port' (RELAY_ADMIN_PORT): must be between 0 and 65535",
+        "data:\\n  min-free-space: plenty          | 'data.min-free-space'",
         "- a list                                 | must be a YAML mapping",
         "smtp: [unclosed                          | not valid YAML",
     })
@@ -95,6 +99,18 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(Optional.of(f)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(expected.strip());
+    }
+
+    @Test
+    void theAdminServerIsOnLoopbackWithoutATokenByDefaultAndElsewhereWithOne() throws Exception {
+        RelayConfig.Admin defaults = new ConfigLoader(Map.of()).load(Optional.empty()).admin();
+        assertThat(defaults).isEqualTo(new RelayConfig.Admin(true, "127.0.0.1", 8025, ""));
+
+        RelayConfig.Admin open = new ConfigLoader(Map.of("RELAY_ADMIN_BIND", "0.0.0.0", "RELAY_ADMIN_TOKEN", "s3cret"))
+                .load(Optional.empty()).admin();
+        assertThat(open.token()).isEqualTo("s3cret");
+        assertThat(new ConfigLoader(Map.of("RELAY_ADMIN_BIND", "0.0.0.0", "RELAY_ADMIN_ENABLED", "false"))
+                .load(Optional.empty()).admin().enabled()).as("no token needed when switched off").isFalse();
     }
 
     @Test

@@ -51,6 +51,8 @@ class CrashRecoveryIT {
                 "  dir: " + dir.resolve("data"),
                 "smtp:",
                 "  port: " + port,
+                "admin:",
+                "  port: 0",
                 "queue:",
                 "  first-retry: 1s",
                 "  max-retry: 2s",

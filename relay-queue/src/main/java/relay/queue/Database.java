@@ -2,7 +2,9 @@ package relay.queue;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import java.nio.file.Path;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -25,6 +27,14 @@ public final class Database implements AutoCloseable {
      *     plus the scheduler's and the group commit's
      */
     public static Database open(Path dir, int poolSize) {
+        return open(dir, poolSize, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(Path, int)}, reporting the pool's statistics (connections in use, waits,
+     * timeouts) to {@code poolMetrics}, such as HikariCP's own Micrometer tracker.
+     */
+    public static Database open(Path dir, int poolSize, Optional<MetricsTrackerFactory> poolMetrics) {
         String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("relay")
                 // DB_CLOSE_ON_EXIT=FALSE: we close it ourselves, after the listener has stopped
                 // LOCK_TIMEOUT: a claim that waits on another's row lock gives up in 10 s
@@ -38,6 +48,7 @@ public final class Database implements AutoCloseable {
         config.setPoolName("relay-h2");
         config.setConnectionTimeout(10_000);
         config.setExceptionOverrideClassName(ClosedStoreEviction.class.getName());
+        poolMetrics.ifPresent(config::setMetricsTrackerFactory);
         HikariDataSource ds = new HikariDataSource(config);
         try {
             Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();

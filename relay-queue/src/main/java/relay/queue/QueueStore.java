@@ -47,8 +47,16 @@ public final class QueueStore {
     private final RetrySchedule retry;
     private final DsnWriter dsn;
     private final RandomGenerator random;
+    private final QueueEvents events;
 
     public QueueStore(DataSource dataSource, Clock clock, QueueSettings settings, RandomGenerator random) {
+        this(dataSource, clock, settings, random, QueueEvents.none());
+    }
+
+    /** @param events told of every recipient's outcome once it is committed (metrics) */
+    public QueueStore(DataSource dataSource, Clock clock, QueueSettings settings, RandomGenerator random,
+            QueueEvents events) {
+        this.events = events;
         this.dataSource = dataSource;
         this.clock = clock;
         this.settings = settings;
@@ -176,10 +184,14 @@ public final class QueueStore {
         for (RecipientOutcome o : outcomes) {
             byAddress.put(o.recipient().toString(), o.outcome());
         }
+        List<String> states = new ArrayList<>();
+        Instant arrival;
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Instant expires = expiry(c, claim.id());
+                Instant[] times = arrivalAndExpiry(c, claim.id());
+                arrival = times[0];
+                Instant expires = times[1];
                 List<LeasedRow> rows = leasedRows(c, claim);
                 // One retry time for the whole (message, domain) group, not one jitter draw per
                 // recipient: per-recipient times split the group, so each retry went out as a
@@ -191,13 +203,29 @@ public final class QueueStore {
                 for (LeasedRow row : rows) {
                     Outcome o = byAddress.getOrDefault(row.address(), new Outcome.Deferred("4.3.0",
                             "internal error: no outcome for this recipient", Optional.empty()));
-                    record(c, claim.id(), row, o, now, expires, retryAt);
+                    states.add(record(c, claim.id(), row, o, now, expires, retryAt));
                 }
                 notifyAndFinish(c, claim.id(), now);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 H2Spool.rollback(c);
                 throw e;
+            }
+        }
+        tell(states, Duration.between(arrival, now));
+    }
+
+    /** Tells the observer what was committed; an observer's bug never fails the attempt. */
+    private void tell(List<String> states, Duration sinceArrival) {
+        for (String state : states) {
+            try {
+                switch (state) {
+                    case "DELIVERED" -> events.delivered(sinceArrival);
+                    case "BOUNCED" -> events.bounced(sinceArrival);
+                    default -> events.deferred(sinceArrival);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("queue observer failed: {}", e.toString());
             }
         }
     }
@@ -221,19 +249,21 @@ public final class QueueStore {
         return rows;
     }
 
-    private static Instant expiry(Connection c, QueueId id) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT expires_at FROM message WHERE id = ?")) {
+    /** The message's arrival and expiry times, in that order. */
+    private static Instant[] arrivalAndExpiry(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT received_at, expires_at FROM message WHERE id = ?")) {
             s.setString(1, id.value());
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw new SQLException("message " + id + " vanished while leased");
                 }
-                return rs.getTimestamp(1).toInstant();
+                return new Instant[] {rs.getTimestamp(1).toInstant(), rs.getTimestamp(2).toInstant()};
             }
         }
     }
 
-    private void record(Connection c, QueueId id, LeasedRow row, Outcome o, Instant now, Instant expires,
+    /** Writes one recipient's outcome; returns the state it is now in. */
+    private String record(Connection c, QueueId id, LeasedRow row, Outcome o, Instant now, Instant expires,
             Instant retryAt) throws SQLException {
         String state;
         Instant next = now;
@@ -272,6 +302,7 @@ public final class QueueStore {
         LOG.info("delivery id={} to=<{}> attempt={} state={} status={} mta={} detail=\"{}\"", id, row.address(),
                 row.attempts() + 1, state.toLowerCase(java.util.Locale.ROOT), status, o.remoteMta().orElse("-"),
                 truncate(diagnostic, 300));
+        return state;
     }
 
     /**

@@ -36,14 +36,17 @@ final class DataVerb extends BaseCommand {
     private final Clock clock;
     private final RandomGenerator random;
     private final MessageAssembler assembler;
+    private final ListenerEvents events;
 
-    DataVerb(ListenerSettings settings, SessionRegistry sessions, Spool spool, Clock clock, RandomGenerator random) {
+    DataVerb(ListenerSettings settings, SessionRegistry sessions, Spool spool, Clock clock, RandomGenerator random,
+            ListenerEvents events) {
         super("DATA", "Sends the message.");
         this.settings = settings;
         this.sessions = sessions;
         this.spool = spool;
         this.clock = clock;
         this.random = random;
+        this.events = events;
         this.assembler = new MessageAssembler(settings.maxReceivedHeaders());
     }
 
@@ -86,15 +89,19 @@ final class DataVerb extends BaseCommand {
                     envelope.reversePath(), envelope.recipients().size(), counted.count(), clientIp(sess),
                     PathArgument.printable(sess.getHelo().orElse("")), tlsVersion(sess).orElse("none"),
                     sess.isAuthenticated() ? "yes" : "no");
+            events.accepted(envelope.recipients().size(), counted.count());
         } catch (SizeLimitedInputStream.MessageTooLargeException e) {
             reply = "552 5.3.4 Message size exceeds fixed maximum message size";
+            events.rejected(ListenerEvents.Rejection.MESSAGE_TOO_LARGE);
             refused(sess, envelope, reply, unstuffed);
         } catch (MessageAssembler.RoutingLoopException e) {
             reply = "554 5.4.6 Too many hops (" + e.getMessage() + "): mail loop?";
+            events.rejected(ListenerEvents.Rejection.MAIL_LOOP);
             refused(sess, envelope, reply, unstuffed);
         } catch (SpoolException e) {
             LOG.error("cannot store message from client={}: {}", clientIp(sess), e.toString(), e);
             reply = "452 4.3.1 Insufficient system storage, try again later";
+            events.rejected(ListenerEvents.Rejection.STORAGE_FAILED);
             refused(sess, envelope, reply, unstuffed);
         } finally {
             if (!socket.isClosed()) {

@@ -15,20 +15,32 @@ final class EnvelopeVerbs {
     private EnvelopeVerbs() {
     }
 
-    static BaseCommand mail(ListenerSettings settings, Spool spool) {
+    static BaseCommand mail(ListenerSettings settings, Spool spool, ListenerEvents events) {
         return new BaseCommand("MAIL", "Specifies the sender.", "FROM:<sender> [<parameters>]") {
             @Override
             public void execute(String commandString, Session sess) throws IOException {
-                sess.sendResponse(mail(settings, spool, sess, Verbs.argument(commandString, "MAIL")));
+                String reply = mail(settings, spool, sess, Verbs.argument(commandString, "MAIL"));
+                if (reply.startsWith("552 ")) {
+                    events.rejected(ListenerEvents.Rejection.MESSAGE_TOO_LARGE);
+                } else if (reply.startsWith("452 4.3.1")) {
+                    events.rejected(ListenerEvents.Rejection.STORAGE_FAILED);
+                }
+                sess.sendResponse(reply);
             }
         };
     }
 
-    static BaseCommand rcpt(ListenerSettings settings) {
+    static BaseCommand rcpt(ListenerSettings settings, ListenerEvents events) {
         return new BaseCommand("RCPT", "Specifies a recipient.", "TO:<recipient>") {
             @Override
             public void execute(String commandString, Session sess) throws IOException {
-                sess.sendResponse(rcpt(settings, sess, Verbs.argument(commandString, "RCPT")));
+                String reply = rcpt(settings, sess, Verbs.argument(commandString, "RCPT"));
+                if (reply.startsWith("554 5.7.1 ")) {
+                    events.rejected(ListenerEvents.Rejection.RELAY_DENIED);
+                } else if (reply.startsWith("452 4.5.3 ")) {
+                    events.rejected(ListenerEvents.Rejection.TOO_MANY_RECIPIENTS);
+                }
+                sess.sendResponse(reply);
             }
         };
     }

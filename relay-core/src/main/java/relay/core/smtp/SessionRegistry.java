@@ -14,12 +14,14 @@ import org.subethamail.smtp.server.SessionHandler.SessionAcceptance;
 final class SessionRegistry implements SessionHandler {
 
     private final int maxPerClient;
+    private final ListenerEvents events;
     private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final Map<Session, InetAddress> clients = new ConcurrentHashMap<>();
     private final Map<Session, Boolean> extended = new ConcurrentHashMap<>();
 
-    SessionRegistry(int maxPerClient) {
+    SessionRegistry(int maxPerClient, ListenerEvents events) {
         this.maxPerClient = maxPerClient;
+        this.events = events;
     }
 
     @Override
@@ -35,6 +37,7 @@ final class SessionRegistry implements SessionHandler {
             return n + 1;
         });
         if (!admitted[0]) {
+            events.rejected(ListenerEvents.Rejection.TOO_MANY_CONNECTIONS);
             return SessionAcceptance.failure(421, "4.7.0 Too many connections from your address, try again later");
         }
         clients.put(session, client);

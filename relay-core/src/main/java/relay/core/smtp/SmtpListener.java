@@ -29,13 +29,19 @@ public final class SmtpListener implements AutoCloseable {
     private final ExecutorService sessions;
 
     public SmtpListener(ListenerSettings settings, Spool spool, Clock clock, RandomGenerator random) {
+        this(settings, spool, clock, random, ListenerEvents.none());
+    }
+
+    /** @param events told of every accepted message and every refusal (metrics) */
+    public SmtpListener(ListenerSettings settings, Spool spool, Clock clock, RandomGenerator random,
+            ListenerEvents events) {
         AtomicInteger n = new AtomicInteger();
         this.sessions = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "smtp-session-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        SessionRegistry registry = new SessionRegistry(settings.maxConnectionsPerClient());
+        SessionRegistry registry = new SessionRegistry(settings.maxConnectionsPerClient(), events);
         SMTPServer.Builder builder = SMTPServer.port(settings.port())
                 .bindAddress(settings.bindAddress())
                 .hostName(settings.hostName())
@@ -60,9 +66,9 @@ public final class SmtpListener implements AutoCloseable {
         CommandHandler commands = server.getCommandHandler();
         commands.addCommand(HelloVerbs.ehlo(settings, registry));
         commands.addCommand(HelloVerbs.helo(registry));
-        commands.addCommand(EnvelopeVerbs.mail(settings, spool));
-        commands.addCommand(EnvelopeVerbs.rcpt(settings));
-        commands.addCommand(new DataVerb(settings, registry, spool, clock, random));
+        commands.addCommand(EnvelopeVerbs.mail(settings, spool, events));
+        commands.addCommand(EnvelopeVerbs.rcpt(settings, events));
+        commands.addCommand(new DataVerb(settings, registry, spool, clock, random, events));
         commands.addCommand(TlsVerbs.startTls(settings.tls().isPresent()));
         commands.addCommand(new AuthVerb(settings.allowPlaintextAuth()));
         commands.addCommand(Verbs.rset());

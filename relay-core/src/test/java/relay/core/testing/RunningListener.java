@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Random;
+import relay.core.smtp.ListenerEvents;
 import relay.core.smtp.ListenerSettings;
 import relay.core.smtp.SmtpListener;
 
@@ -22,13 +23,18 @@ public final class RunningListener implements AutoCloseable {
     private final SmtpListener listener;
     private final RecordingSpool spool = new RecordingSpool();
 
-    private RunningListener(ListenerSettings settings) {
-        this.listener = new SmtpListener(settings, spool, Clock.fixed(NOW, ZoneOffset.UTC), new Random(42));
+    private RunningListener(ListenerSettings settings, ListenerEvents events) {
+        this.listener = new SmtpListener(settings, spool, Clock.fixed(NOW, ZoneOffset.UTC), new Random(42), events);
         listener.start();
     }
 
     public static RunningListener start(ListenerSettings settings) {
-        return new RunningListener(settings);
+        return new RunningListener(settings, ListenerEvents.none());
+    }
+
+    /** A listener that tells {@code events} what it accepts and refuses. */
+    public static RunningListener start(ListenerSettingsBuilder settings, ListenerEvents events) {
+        return new RunningListener(settings.build(), events);
     }
 
     public static RunningListener start(ListenerSettingsBuilder settings) {
