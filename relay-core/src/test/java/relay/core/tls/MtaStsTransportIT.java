@@ -48,6 +48,7 @@ import relay.core.outbound.OutboundSettings;
 import relay.core.outbound.Route;
 import relay.core.outbound.SmtpDeliveryAgent;
 import relay.core.outbound.SmtpTimeouts;
+import relay.core.policy.ReportedPolicy;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
@@ -96,9 +97,17 @@ class MtaStsTransportIT {
         dns.close();
     }
 
-    /** What {@code mode: enforce} turns into: verified TLS, and only the MX names the predicate allows. */
+    /**
+     * What {@code mode: enforce} turns into ({@code StsPolicySource#toTransport}): verified TLS, only
+     * the MX names the predicate allows, reported as an {@code sts} policy.
+     */
+    private static TransportPolicy enforcePolicy(Predicate<Domain> mxAllowed) {
+        return new TransportPolicy(TlsRequirement.VERIFIED, mxAllowed, "mta-sts enforce",
+                new ReportedPolicy(ReportedPolicy.Type.STS, List.of("version: STSv1", "mode: enforce"), List.of(), "1"));
+    }
+
     private static TlsPolicySource enforce(Predicate<Domain> mxAllowed) {
-        return domain -> new TransportPolicy(TlsRequirement.VERIFIED, mxAllowed, "mta-sts enforce");
+        return domain -> enforcePolicy(mxAllowed);
     }
 
     private SmtpDeliveryAgent agent(TlsPolicySource policies, List<Route> routes) {
@@ -149,7 +158,10 @@ class MtaStsTransportIT {
         assertThat(hello.supportedVersions()).as("supported_versions").isNotEmpty()
                 .containsAnyOf(0x0303, 0x0304).allMatch(v -> v >= 0x0303, "TLS 1.2 or newer");
         assertThat(hello.serverName()).contains("mx1.example.test");
+        // the handshake breaks off: under enforce that is an MTA-STS deferral (STS-67), never plaintext
         assertThat(o).as("no session, no mail").isInstanceOf(Outcome.Deferred.class);
+        assertThat(o.status()).isEqualTo("4.7.5");
+        assertThat(o.diagnostic()).startsWith("MTA-STS: TLS with mx1.example.test failed");
     }
 
     // RFC 8461 §7.2 (STS-57): an MX that speaks only TLS 1.2 passes a verified policy
@@ -235,8 +247,7 @@ class MtaStsTransportIT {
         List<Domain> asked = new CopyOnWriteArrayList<>();
         TlsPolicySource recording = domain -> {
             asked.add(domain);
-            return new TransportPolicy(TlsRequirement.VERIFIED, mx -> mx.name().equals("smarthost.example.test"),
-                    "mta-sts enforce");
+            return enforcePolicy(mx -> mx.name().equals("smarthost.example.test"));
         };
         Route route = new Route("*", Domain.parse("smarthost.example.test"), port, TlsRequirement.OPPORTUNISTIC,
                 Optional.empty());

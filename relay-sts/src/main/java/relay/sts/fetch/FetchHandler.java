@@ -85,6 +85,11 @@ final class FetchHandler extends ChannelInboundHandlerAdapter {
             }
             if (msg instanceof HttpResponse r) {
                 int status = r.status().code();
+                if (status >= 100 && status < 200 && status != 101) {
+                    // RFC 9110 §15.2: interim responses (a 103 Early Hints from a CDN) come before
+                    // the final one and are skipped; their empty content is ignored below
+                    return;
+                }
                 if (status >= 300 && status < 400) {
                     fail(ctx, FetchResult.Failure.FETCH_ERROR, "HTTP " + status + " from " + host
                             + ": redirects are not followed (RFC 8461 §3.3)");

@@ -141,9 +141,13 @@ class PolicyFetcherIT {
     }
 
     private PolicyFetcher fetcher(Duration total, Clock clock) {
+        return fetcher(server.getAddress().getPort(), total, clock);
+    }
+
+    private PolicyFetcher fetcher(int port, Duration total, Clock clock) {
         Dns resolver = new Dns(new DnsSettings(List.of(dns.address()), Duration.ofSeconds(1)));
         CertificateVerifier verifier = new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), clock);
-        return new PolicyFetcher(resolver, verifier, group, new FetchSettings(server.getAddress().getPort(),
+        return new PolicyFetcher(resolver, verifier, group, new FetchSettings(port,
                 Duration.ofSeconds(2), total, FetchSettings.RFC_MAX_BYTES));
     }
 
@@ -359,5 +363,51 @@ class PolicyFetcherIT {
         serve(pki.issue("mta-sts.provider.example").serverContext());
         assertFailed(fetch(), FetchResult.Failure.WEBPKI_INVALID, "mta-sts.example.test");
         assertThat(sni).as("asked for the policy domain's host").containsExactly("mta-sts.example.test");
+    }
+
+    /**
+     * RFC 9110 §15.2: a client must parse 1xx interim responses it did not ask for (a 103 Early
+     * Hints from a CDN, a stray 100 Continue) and go on to the final response: the 200 after them
+     * is the policy. The JDK's HttpsServer cannot send them, so a raw TLS server answers here.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"HTTP/1.1 100 Continue\r\n\r\n",
+        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"})
+    void interimResponsesBeforeThe200AreSkipped(String interim) throws Exception {
+        byte[] policy = POLICY.getBytes(StandardCharsets.UTF_8);
+        String response = interim + "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + policy.length
+                + "\r\nConnection: close\r\n\r\n" + POLICY;
+        try (javax.net.ssl.SSLServerSocket raw = (javax.net.ssl.SSLServerSocket) pki.issue("mta-sts.example.test")
+                .serverContext().getServerSocketFactory().createServerSocket(0, 5, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread t = new Thread(() -> {
+                try (java.net.Socket s = raw.accept()) {
+                    java.io.InputStream in = s.getInputStream();
+                    int state = 0;
+                    while (state < 4) { // up to the blank line that ends the request head
+                        int c = in.read();
+                        if (c < 0) {
+                            return;
+                        }
+                        state = c == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : c == '\r' ? 1 : 0;
+                    }
+                    s.getOutputStream().write(response.getBytes(StandardCharsets.UTF_8));
+                    s.getOutputStream().flush();
+                    s.shutdownOutput();
+                    in.readAllBytes();
+                } catch (IOException e) {
+                    // the client went away
+                }
+            }, "raw-policy-host");
+            t.setDaemon(true);
+            t.start();
+
+            FetchResult r = fetcher(raw.getLocalPort(), Duration.ofSeconds(5), Clock.systemUTC()).fetch(DOMAIN);
+
+            if (r instanceof FetchResult.Failed f) {
+                assertThat(f.reason()).as("fetch failed").isEmpty();
+            }
+            assertThat(text(r)).isEqualTo(POLICY);
+        }
     }
 }
