@@ -122,6 +122,13 @@ public final class Scheduler implements AutoCloseable {
                 outcomes = request.get().recipients().stream().map(r -> new RecipientOutcome(r,
                         new Outcome.Deferred("4.3.0", "internal error: " + e, Optional.empty()))).toList();
             }
+            if (handedBack) {
+                // past the shutdown grace: the lease is handed back and the next start delivers
+                // again (at least once: a duplicate, never a loss)
+                LOG.info("shutdown: the attempt for id={} domain={} ended after the grace; not recorded", claim.id(),
+                        claim.domain());
+                return;
+            }
             store.apply(claim, outcomes);
         } catch (SQLException | RuntimeException e) {
             // the lease runs out and the recipients become due again
@@ -141,6 +148,9 @@ public final class Scheduler implements AutoCloseable {
      * Stops claiming, lets running attempts finish within {@code grace}, then gives back the
      * leases of any still running so the next start picks them up at once.
      */
+    /** Set once the grace is over: late attempts record nothing, their leases are given back. */
+    private volatile boolean handedBack;
+
     public void stop(Duration grace) {
         running = false;
         signal.wake();
@@ -148,11 +158,15 @@ public final class Scheduler implements AutoCloseable {
         try {
             dispatcher.join(grace.toMillis());
             if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                handedBack = true;
                 pool.shutdownNow();
+                // interrupted attempts end quickly; one that ignores the interrupt records nothing
+                pool.awaitTermination(2, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        handedBack = true;
         try {
             store.releaseLeases(Optional.of(owner));
         } catch (SQLException e) {
