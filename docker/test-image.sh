@@ -97,6 +97,7 @@ log "running $name on port $port (--network host, data in $data)"
 errors=/tmp/relay-image-test.err
 "${podman[@]}" run -d --name "$name" --network host \
     -e RELAY_SMTP_PORT="$port" \
+    -e RELAY_ADMIN_PORT="$((port + 1))" \
     -e RELAY_DELIVERY_ENABLED=false \
     -v "$data:/data" \
     "$image" >/dev/null 2>"$errors" || { cat "$errors"; die "podman run"; }
@@ -174,7 +175,7 @@ if out=$("${podman[@]}" healthcheck run "$name" 2>&1); then
 else
     fail "health check (podman healthcheck run): $out"
 fi
-if out=$("${podman[@]}" exec -e RELAY_SMTP_PORT=1 "$name" bash /opt/relay/healthcheck.sh 2>&1); then
+if out=$("${podman[@]}" exec -e RELAY_ADMIN_PORT=1 "$name" bash /opt/relay/healthcheck.sh 2>&1); then
     fail "health check fails where nothing listens (port 1): $out"
 else
     pass "health check fails where nothing listens (port 1): ${out##*$'\n'}"
