@@ -1,7 +1,5 @@
 package relay.core.outbound;
 
-import java.io.ByteArrayOutputStream;
-
 /**
  * Turns a stored message into DATA content (RFC 5321 §4.5.2): a line that starts with "." gets
  * another, a bare LF becomes CRLF, and the content always ends with CRLF before the final
@@ -12,21 +10,31 @@ final class DotStuffer {
     private boolean lineStart = true;
     private int previous = -1;
 
+    /**
+     * One pass over a plain byte array: the output can grow by at most one byte per input byte
+     * (a dot doubled or a CR added), so it is sized once and filled by index; no per-byte stream
+     * calls (they were a fifth of the delivery CPU).
+     */
     byte[] encode(byte[] chunk, int length) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(length + length / 64 + 8);
+        byte[] out = new byte[length * 2];
+        int o = 0;
+        boolean atStart = lineStart;
+        int prev = previous;
         for (int i = 0; i < length; i++) {
             byte b = chunk[i];
-            if (lineStart && b == '.') {
-                out.write('.');
+            if (atStart && b == '.') {
+                out[o++] = '.';
             }
-            if (b == '\n' && previous != '\r') {
-                out.write('\r');
+            if (b == '\n' && prev != '\r') {
+                out[o++] = '\r';
             }
-            out.write(b);
-            lineStart = b == '\n';
-            previous = b;
+            out[o++] = b;
+            atStart = b == '\n';
+            prev = b;
         }
-        return out.toByteArray();
+        lineStart = atStart;
+        previous = prev;
+        return o == out.length ? out : java.util.Arrays.copyOf(out, o);
     }
 
     /** The end of the content: a CRLF if the message lacked one, then the final dot. */
