@@ -121,7 +121,7 @@ public final class Relay implements AutoCloseable {
             verifier = verifier(config, clock);
             tlsrpt = Optional.of(new TlsRptWiring(database.dataSource()));
             sts = Optional.of(StsWiring.start(config.mtaSts(), dns, dnsSettings, verifier, database.dataSource(),
-                    tlsrpt.get().recorder(), clock, new java.util.Random(random.nextLong())));
+                    tlsrpt.get().recorder(), metrics.stsEvents(), clock, new java.util.Random(random.nextLong())));
             deliverer = Optional.of(smtpAgent(config, hostName, dns, sts.get().source(),
                     metrics.tlsSessions(tlsrpt.get().recorder()), verifier, clock, random));
         }

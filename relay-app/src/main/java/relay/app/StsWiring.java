@@ -52,7 +52,8 @@ final class StsWiring implements AutoCloseable {
      * @param dnsSettings for the resolvers without a cache that the RFC 8461 §5.1 re-check uses
      */
     static StsWiring start(RelayConfig.MtaSts config, Dns dns, DnsSettings dnsSettings, CertificateVerifier verifier,
-            DataSource dataSource, TlsReportRecorder reports, Clock clock, Random random) {
+            DataSource dataSource, TlsReportRecorder reports, relay.sts.source.StsEvents events, Clock clock,
+            Random random) {
         Map<Domain, PolicyOverrides.Action> overrides = new HashMap<>();
         config.overrides().forEach((domain, value) -> {
             PolicyOverrides.Action o = override(domain, value);
@@ -69,7 +70,7 @@ final class StsWiring implements AutoCloseable {
         PolicyFetcher fetcher = new PolicyFetcher(dns, verifier, group, new FetchSettings(config.httpsPort(),
                 config.connectTimeout(), config.fetchTimeout(), FetchSettings.RFC_MAX_BYTES));
         StsPolicySource sts = new StsPolicySource(new StsDiscovery(dns), () -> new StsDiscovery(new Dns(dnsSettings)),
-                fetcher::fetch, new PolicyStore(dataSource), reports, clock, random);
+                fetcher::fetch, new PolicyStore(dataSource), reports, events, clock, random);
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mta-sts-refresh");
             t.setDaemon(true);

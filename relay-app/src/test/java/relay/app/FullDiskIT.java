@@ -93,6 +93,8 @@ class FullDiskIT {
                 "  min-free-space: " + minFree,
                 "smtp:",
                 "  port: 0",
+                "admin:",
+                "  port: 0",
                 "delivery:",
                 "  enabled: false",
                 ""));

@@ -317,6 +317,12 @@ class MtaStsRelayIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> mx1.received().size() == 2);
 
         assertThat(fetches).hasValue(1);
+        // and the metrics say so: one fetch, then a cache hit
+        String metrics = new String(new java.net.URL("http://127.0.0.1:" + relay.adminPort() + "/metrics").openStream()
+                .readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(metrics).contains("relay_mta_sts_fetches_total{outcome=\"ok\"} 1.0")
+                .contains("relay_mta_sts_lookups_total{result=\"fetched\"} 1.0")
+                .contains("relay_mta_sts_lookups_total{result=\"cache-hit\"} 1.0");
     }
 
     /**

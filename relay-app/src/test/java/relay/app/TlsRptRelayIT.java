@@ -157,6 +157,8 @@ class TlsRptRelayIT {
                 "  dir: " + dir.resolve("data"),
                 "smtp:",
                 "  port: 0",
+                "admin:",
+                "  port: 0",
                 "dns:",
                 "  servers: [\"127.0.0.1:" + dns.address().getPort() + "\"]",
                 "  timeout: 1s",

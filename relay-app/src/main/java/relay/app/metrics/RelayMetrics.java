@@ -27,6 +27,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final ListenerMeters listener;
     private final QueueMeters queue;
+    private final StsMeters sts;
 
     public RelayMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -35,6 +36,12 @@ public final class RelayMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         this.listener = new ListenerMeters(registry);
         this.queue = new QueueMeters(registry);
+        this.sts = new StsMeters(registry);
+    }
+
+    /** Counts MTA-STS policy lookups (cache hits) and fetches by outcome: to give to the policy source. */
+    public relay.sts.source.StsEvents stsEvents() {
+        return sts;
     }
 
     public MeterRegistry registry() {

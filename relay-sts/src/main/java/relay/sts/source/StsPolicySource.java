@@ -74,6 +74,7 @@ public final class StsPolicySource implements TlsPolicySource {
     private final Function<Domain, FetchResult> fetcher;
     private final PolicyStore store;
     private final TlsReportRecorder reports;
+    private final StsEvents events;
     private final Clock clock;
     private final Random random;
     private final ConcurrentHashMap<Domain, Object> locks = new ConcurrentHashMap<>();
@@ -105,6 +106,14 @@ public final class StsPolicySource implements TlsPolicySource {
     public StsPolicySource(StsDiscovery discovery, Supplier<StsDiscovery> freshDiscovery,
             Function<Domain, FetchResult> fetcher, PolicyStore store, TlsReportRecorder reports, Clock clock,
             Random random) {
+        this(discovery, freshDiscovery, fetcher, store, reports, StsEvents.NONE, clock, random);
+    }
+
+    /** @param events tells the relay's metrics how lookups and fetches went */
+    public StsPolicySource(StsDiscovery discovery, Supplier<StsDiscovery> freshDiscovery,
+            Function<Domain, FetchResult> fetcher, PolicyStore store, TlsReportRecorder reports, StsEvents events,
+            Clock clock, Random random) {
+        this.events = events;
         this.reports = reports;
         this.discovery = discovery;
         this.freshDiscovery = freshDiscovery;
@@ -122,6 +131,7 @@ public final class StsPolicySource implements TlsPolicySource {
     /** The policy in force for {@code domain}, with its id (for TLSRPT and the policy view). */
     public Optional<CachedPolicy> current(Domain domain) {
         if (domain.isAddressLiteral()) {
+            events.lookup(domain, StsEvents.Lookup.NONE);
             return Optional.empty(); // RFC 8461 §3.4 (STS-44)
         }
         synchronized (lock(domain)) {
@@ -130,16 +140,23 @@ public final class StsPolicySource implements TlsPolicySource {
             StsLookup lookup = discovery.lookup(domain);
             Optional<String> id = idOf(lookup);
             Optional<CachedPolicy> result;
+            StsEvents.Lookup how;
             if (id.isEmpty()) {
                 log.debug("{}: {}; {}", domain, describe(lookup), valid.isPresent() ? "using the cached policy" : "no policy");
                 result = valid;
+                how = valid.isPresent() ? StsEvents.Lookup.CACHE_HIT : StsEvents.Lookup.NONE;
             } else if (valid.isPresent() && (valid.get().policyId().equals(id.get())
                     || isStale(domain, id.get(), valid.get().policyId(), now))) {
                 result = valid;
+                how = StsEvents.Lookup.CACHE_HIT;
             } else {
-                result = fetch(domain, id.get(), valid).or(() -> valid);
+                Optional<CachedPolicy> fetched = fetch(domain, id.get(), valid);
+                result = fetched.or(() -> valid);
+                how = fetched.isPresent() ? StsEvents.Lookup.FETCHED
+                        : valid.isPresent() ? StsEvents.Lookup.CACHE_HIT : StsEvents.Lookup.NONE;
             }
             result.ifPresent(c -> touch(c, now));
+            events.lookup(domain, how);
             return result;
         }
     }
@@ -256,6 +273,7 @@ public final class StsPolicySource implements TlsPolicySource {
             PolicyResult parsed = PolicyParser.parse(fetched.body());
             if (parsed instanceof PolicyResult.Parsed p) {
                 CachedPolicy stored = store.save(domain, id, p.policy(), clock.instant());
+                events.fetch(domain, "ok");
                 log.info("{}: fetched MTA-STS policy id {}: mode {}, max_age {}", domain, id,
                         p.policy().mode().token(), p.policy().maxAge().seconds());
                 return Optional.of(stored);
@@ -267,6 +285,7 @@ public final class StsPolicySource implements TlsPolicySource {
             problem = failed.kind().resultType() + ": " + failed.reason();
             type = TlsResultType.of(failed.kind().resultType());
         }
+        events.fetch(domain, type.token());
         report(domain, id, type, problem);
         alert(store.recordFailure(domain, id, clock.instant(), problem), valid);
         return Optional.empty();
