@@ -81,6 +81,11 @@ final class PostHandler extends ChannelInboundHandlerAdapter {
         try {
             if (msg instanceof HttpResponse r && !result.isDone()) {
                 int status = r.status().code();
+                if (status >= 100 && status < 200 && status != 101) {
+                    // RFC 9110 §15.2: an interim response (100 Continue, 103 Early Hints) comes
+                    // before the final one, which decides
+                    return;
+                }
                 if (status >= 200 && status < 300) {
                     result.complete(new PostResult.Delivered(status));
                     ctx.close();

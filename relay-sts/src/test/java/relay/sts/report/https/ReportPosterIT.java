@@ -140,6 +140,44 @@ class ReportPosterIT {
         }
     }
 
+    /** RFC 9110 §15.2: interim responses before the final one are skipped, not taken as the answer. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"HTTP/1.1 100 Continue\r\n\r\n",
+        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"})
+    void interimResponsesBeforeTheFinalOneAreSkipped(String interim) throws Exception {
+        String response = interim + "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        try (javax.net.ssl.SSLServerSocket raw = (javax.net.ssl.SSLServerSocket) pki.issue("rpt.example.test")
+                .serverContext().getServerSocketFactory().createServerSocket(0, 5, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread t = new Thread(() -> {
+                try (java.net.Socket s = raw.accept()) {
+                    java.io.InputStream in = s.getInputStream();
+                    int state = 0;
+                    while (state < 4) { // the request head, up to its blank line
+                        int c = in.read();
+                        if (c < 0) {
+                            return;
+                        }
+                        state = c == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : c == '\r' ? 1 : 0;
+                    }
+                    in.readNBytes(REPORT.length);
+                    s.getOutputStream().write(response.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    s.getOutputStream().flush();
+                    s.shutdownOutput();
+                    in.readAllBytes();
+                } catch (IOException e) {
+                    // the client went away
+                }
+            }, "raw-report-endpoint");
+            t.setDaemon(true);
+            t.start();
+
+            PostResult r = post(URI.create("https://rpt.example.test:" + raw.getLocalPort() + "/v1/tlsrpt"), true,
+                    Duration.ofSeconds(5));
+
+            assertThat(r).isEqualTo(new PostResult.Delivered(202));
+        }
+    }
+
     @Test
     void aCertificateForAnotherNameFailsWhenChecked() throws IOException {
         serve(pki.issue("other.example.test").serverContext());
