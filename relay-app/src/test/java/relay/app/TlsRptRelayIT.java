@@ -87,7 +87,8 @@ class TlsRptRelayIT {
     @BeforeEach
     void peers() throws Exception {
         Lookup.getDefaultCache(DClass.IN).clearCache();
-        int mxPort = Loopback.commonFreePort(List.of(Loopback.host(2), Loopback.host(3)));
+        int mxPort = Loopback.commonFreePort(List.of(Loopback.host(2), Loopback.host(3), Loopback.host(4),
+                Loopback.host(5)));
         // MX 10 names another host in its certificate; MX 20 is right
         mx1 = TestMx.on(Loopback.host(2), mxPort).hostName("mx1.example.test")
                 .tls(cert("wrong.example.test").serverContext()).start();
@@ -95,13 +96,24 @@ class TlsRptRelayIT {
                 .tls(cert("mx2.example.test").serverContext()).start();
         open.add(mx1);
         open.add(mx2);
+        // the MX of expired.example.test has an expired certificate, that of plain.example.test no STARTTLS
+        open.add(TestMx.on(Loopback.host(4), mxPort).hostName("mx3.example.test")
+                .tls(pki.issue(DAY_ONE.minus(Duration.ofDays(30)), DAY_ONE.minus(Duration.ofDays(2)), "mx3.example.test")
+                        .serverContext()).start());
+        open.add(TestMx.on(Loopback.host(5), mxPort).hostName("mx4.example.test").start());
         web = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-        web.setHttpsConfigurator(new HttpsConfigurator(cert("mta-sts.example.test", "reports.example.test").serverContext()));
+        web.setHttpsConfigurator(new HttpsConfigurator(cert("mta-sts.example.test", "reports.example.test",
+                "mta-sts.expired.example.test", "mta-sts.plain.example.test", "mta-sts.broken.example.test").serverContext()));
         web.setExecutor(Executors.newCachedThreadPool());
         web.createContext("/.well-known/mta-sts.txt", exchange -> {
-            byte[] b = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmx: mx2.example.test\nmax_age: 604800\n"
+            byte[] b = "version: STSv1\nmode: enforce\nmx: *.example.test\nmax_age: 604800\n"
                     .getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
+            if (exchange.getRequestHeaders().getFirst("Host").startsWith("mta-sts.broken.")) {
+                exchange.sendResponseHeaders(404, -1); // broken.example.test: the policy cannot be fetched
+                exchange.close();
+                return;
+            }
             exchange.sendResponseHeaders(200, b.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(b);
@@ -120,6 +132,14 @@ class TlsRptRelayIT {
         dns = Loopback.retryingBind(() -> MiniDns.start("example.test", String.join("\n",
                 "@ MX 10 mx1", "@ MX 20 mx2", "mx1 A 127.0.0.2", "mx2 A 127.0.0.3",
                 "_mta-sts TXT \"v=STSv1; id=1\"", "mta-sts A 127.0.0.1", "reports A 127.0.0.1",
+                "mx3 A 127.0.0.4", "mx4 A 127.0.0.5",
+                "expired MX 10 mx3", "plain MX 10 mx4", "broken MX 10 mx2",
+                "_mta-sts.expired TXT \"v=STSv1; id=1\"", "_mta-sts.plain TXT \"v=STSv1; id=1\"",
+                "_mta-sts.broken TXT \"v=STSv1; id=1\"",
+                "mta-sts.expired A 127.0.0.1", "mta-sts.plain A 127.0.0.1", "mta-sts.broken A 127.0.0.1",
+                "_smtp._tls.expired TXT \"v=TLSRPTv1; rua=https://reports.example.test:" + web.getAddress().getPort() + "/tlsrpt\"",
+                "_smtp._tls.plain TXT \"v=TLSRPTv1; rua=https://reports.example.test:" + web.getAddress().getPort() + "/tlsrpt\"",
+                "_smtp._tls.broken TXT \"v=TLSRPTv1; rua=https://reports.example.test:" + web.getAddress().getPort() + "/tlsrpt\"",
                 "_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.test,https://reports.example.test:"
                         + web.getAddress().getPort() + "/tlsrpt\"",
                 "tlsrpt._domainkey TXT " + txt("v=DKIM1; k=rsa; s=email:tlsrpt; p="
@@ -214,6 +234,52 @@ class TlsRptRelayIT {
         } finally {
             System.setOut(out);
             System.setErr(err);
+        }
+    }
+
+    /**
+     * RFC 8460 §4.3: each failure type reaches the domain it happened at, in that domain's own
+     * report: an expired certificate, no STARTTLS, and a policy that cannot be fetched.
+     */
+    @Test
+    void eachFailureTypeIsReportedToItsDomain() throws Exception {
+        send("bob@expired.example.test");
+        send("bob@plain.example.test");
+        send("bob@broken.example.test");
+        // broken.example.test: no policy could be fetched, so it goes as without one, to mx2
+        await().atMost(Duration.ofSeconds(20)).until(() -> mx2.received().size() == 1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            String m = metrics();
+            return m.contains("result=\"certificate-expired\"} 1.0") && m.contains("result=\"starttls-not-supported\"} 1.0");
+        });
+
+        clock.set(TODAY.plusDays(1).atTime(0, 1, 30).toInstant(java.time.ZoneOffset.UTC));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> posted.size() == 3);
+        Map<String, JsonNode> byDomain = new java.util.HashMap<>();
+        for (byte[] gz : posted) {
+            JsonNode json = new ObjectMapper().readTree(new GZIPInputStream(new ByteArrayInputStream(gz)));
+            byDomain.put(json.at("/policies/0/policy/policy-domain").asText(), json);
+        }
+        assertThat(byDomain).containsOnlyKeys("expired.example.test", "plain.example.test", "broken.example.test");
+        assertThat(failures(byDomain.get("expired.example.test"))).containsExactly("certificate-expired");
+        assertThat(failures(byDomain.get("plain.example.test"))).containsExactly("starttls-not-supported");
+        assertThat(failures(byDomain.get("broken.example.test"))).containsExactly("sts-policy-fetch-error");
+        // and broken.example.test's delivery, made without a policy, counts as a success under no-policy-found
+        assertThat(byDomain.get("broken.example.test").get("policies").findValuesAsText("policy-type"))
+                .contains("no-policy-found", "sts");
+    }
+
+    /** The result types of every failure-details entry of a report. */
+    private static List<String> failures(JsonNode report) {
+        List<String> types = new ArrayList<>();
+        report.get("policies").forEach(p -> p.get("failure-details").forEach(f -> types.add(f.get("result-type").asText())));
+        return types;
+    }
+
+    private String metrics() throws IOException {
+        try (InputStream in = new java.net.URL("http://127.0.0.1:" + relay.adminPort() + "/metrics").openStream()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
