@@ -94,26 +94,10 @@ class MtaStsRelayIT {
     }
 
     private void startRelay(String... extraYaml) throws Exception {
-        Path ca = dir.resolve("ca.pem");
-        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pki.caCertificate().getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-        List<String> lines = new ArrayList<>(List.of(
-                "hostname: relay.test",
-                "data:",
-                "  dir: " + dir.resolve("data"),
-                "smtp:",
-                "  port: 0",
-                "admin:",
-                "  port: 0",
-                "dns:",
-                "  servers: [\"127.0.0.1:" + dns.address().getPort() + "\"]",
-                "  timeout: 1s",
-                "delivery:",
-                "  port: " + mxPort,
-                "  connect-timeout: 2s",
+        Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
+        List<String> lines = TestConfigs.relay(dir, dns, mxPort, ca);
+        lines.addAll(List.of(
                 "  dead-host-memory: 0s",
-                "  extra-ca-files: [\"" + ca + "\"]",
                 "queue:",
                 "  poll-interval: 100ms",
                 "  lifetime: 1h",

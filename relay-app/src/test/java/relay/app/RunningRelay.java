@@ -41,29 +41,14 @@ final class RunningRelay implements AutoCloseable {
                 @ MX 10 mx1
                 mx1 A 127.0.0.2
                 """));
-        Path ca = dir.resolve("ca.pem");
-        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pki.caCertificate().getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
         Path config = dir.resolve("relay.yaml");
-        Files.writeString(config, String.join("\n",
-                "hostname: relay.test",
-                "data:",
-                "  dir: " + dir.resolve("data"),
-                "smtp:",
-                "  port: 0",
-                "admin:",
-                "  port: 0",
-                "dns:",
-                "  servers: [\"127.0.0.1:" + dns.address().getPort() + "\"]",
-                "  timeout: 1s",
-                "delivery:",
-                "  port: " + port,
-                "  connect-timeout: 2s",
-                "  extra-ca-files: [\"" + ca + "\"]",
+        List<String> lines = TestConfigs.relay(dir, dns, port, ca);
+        lines.addAll(List.of(
                 "queue:",
                 "  poll-interval: 100ms",
                 ""));
+        Files.writeString(config, String.join("\n", lines));
         try {
             relay = Relay.start(new ConfigLoader(environment).load(Optional.of(config)), Optional.empty(), Clock.systemUTC());
         } catch (Exception e) {

@@ -162,32 +162,16 @@ class TlsRptRelayIT {
     }
 
     private void startRelay(int mxPort) throws Exception {
-        Path ca = dir.resolve("ca.pem");
-        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pki.caCertificate().getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
         Path key = dir.resolve("dkim.key");
         Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(dkim.getPrivate().getEncoded())
                 + "\n-----END PRIVATE KEY-----\n");
         config = dir.resolve("relay.yaml");
-        Files.writeString(config, String.join("\n",
-                "hostname: relay.test",
-                "data:",
-                "  dir: " + dir.resolve("data"),
-                "smtp:",
-                "  port: 0",
-                "admin:",
-                "  port: 0",
-                "dns:",
-                "  servers: [\"127.0.0.1:" + dns.address().getPort() + "\"]",
-                "  timeout: 1s",
-                "delivery:",
-                "  port: " + mxPort,
-                "  connect-timeout: 2s",
+        List<String> lines = TestConfigs.relay(dir, dns, mxPort, ca);
+        lines.addAll(List.of(
                 "  dead-host-memory: 0s",
                 "  idle-connection-time: 0s",
-                "  extra-ca-files: [\"" + ca + "\"]",
                 "queue:",
                 "  poll-interval: 100ms",
                 "mta-sts:",
@@ -203,6 +187,7 @@ class TlsRptRelayIT {
                 "    selector: tlsrpt",
                 "    key-file: " + key,
                 ""));
+        Files.writeString(config, String.join("\n", lines));
         relay = Relay.start(new ConfigLoader(Map.of()).load(Optional.of(config)), Optional.empty(), clock);
     }
 

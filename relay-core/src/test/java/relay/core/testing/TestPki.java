@@ -72,6 +72,19 @@ public final class TestPki {
         return ca;
     }
 
+    /** Writes the CA certificate as PEM (for {@code delivery.extra-ca-files}) and returns the file. */
+    public java.nio.file.Path writeCaPem(java.nio.file.Path file) {
+        try {
+            java.nio.file.Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
+                    + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                            .encodeToString(ca.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n");
+            return file;
+        } catch (java.io.IOException | java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A server certificate for {@code dnsNames}, valid from an hour ago for a day. */
     public Leaf issue(String... dnsNames) {
         Instant now = Instant.now();
