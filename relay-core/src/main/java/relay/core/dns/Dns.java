@@ -91,6 +91,40 @@ public final class Dns {
     }
 
     /**
+     * The TXT records at {@code name}, each as its character-strings byte for byte
+     * ({@code getStringsAsByteArrays()}, so a control byte is not hidden by dnsjava's escaping).
+     * NXDOMAIN and NODATA are an empty list with the reason; SERVFAIL and timeouts a failure.
+     * What MTA-STS (RFC 8461 §3.1) and TLSRPT (RFC 8460 §3) discovery both need.
+     */
+    public Txt txt(String name) {
+        DnsAnswer answer = lookup(name, Type.TXT);
+        if (answer instanceof DnsAnswer.Found found) {
+            List<List<byte[]>> records = new ArrayList<>();
+            for (org.xbill.DNS.Record r : found.records()) {
+                if (r instanceof org.xbill.DNS.TXTRecord t) {
+                    records.add(t.getStringsAsByteArrays());
+                }
+            }
+            return new Txt(records, Optional.empty(), Optional.empty());
+        }
+        if (answer instanceof DnsAnswer.NoData) {
+            return new Txt(List.of(), Optional.of("no TXT records (NODATA)"), Optional.empty());
+        }
+        if (answer instanceof DnsAnswer.NxDomain) {
+            return new Txt(List.of(), Optional.of(name + " does not exist (NXDOMAIN)"), Optional.empty());
+        }
+        return new Txt(List.of(), Optional.empty(),
+                Optional.of(name + " TXT lookup failed: " + ((DnsAnswer.Failed) answer).reason()));
+    }
+
+    /**
+     * A TXT answer: the records; or, when there are none, why ({@code none}: the name or the type
+     * does not exist); or {@code failure} when DNS could not answer.
+     */
+    public record Txt(List<List<byte[]>> records, Optional<String> none, Optional<String> failure) {
+    }
+
+    /**
      * The A and AAAA records of a host, IPv4 first, each family in the resolver's order (RFC 5321
      * §5.1: try the addresses in the order given).
      */

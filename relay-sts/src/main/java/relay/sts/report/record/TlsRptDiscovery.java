@@ -1,12 +1,6 @@
 package relay.sts.report.record;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.TXTRecord;
-import org.xbill.DNS.Type;
 import relay.core.dns.Dns;
-import relay.core.dns.DnsAnswer;
 import relay.core.mail.Domain;
 
 /**
@@ -34,22 +28,11 @@ public final class TlsRptDiscovery {
         if (domain.isAddressLiteral()) {
             return new RptLookup.Answered(new RptDiscovery.NoRecord("address literal " + domain));
         }
-        DnsAnswer answer = dns.lookup(recordName(domain), Type.TXT);
-        if (answer instanceof DnsAnswer.Found found) {
-            List<List<byte[]>> txt = new ArrayList<>();
-            for (Record r : found.records()) {
-                if (r instanceof TXTRecord t) {
-                    txt.add(t.getStringsAsByteArrays());
-                }
-            }
-            return new RptLookup.Answered(TlsRptRecordParser.parseWire(txt));
+        Dns.Txt txt = dns.txt(recordName(domain));
+        if (txt.failure().isPresent()) {
+            return new RptLookup.Failed(txt.failure().get());
         }
-        if (answer instanceof DnsAnswer.NoData) {
-            return new RptLookup.Answered(new RptDiscovery.NoRecord("no TXT records (NODATA)"));
-        }
-        if (answer instanceof DnsAnswer.NxDomain) {
-            return new RptLookup.Answered(new RptDiscovery.NoRecord(recordName(domain) + " does not exist (NXDOMAIN)"));
-        }
-        return new RptLookup.Failed(recordName(domain) + " TXT lookup failed: " + ((DnsAnswer.Failed) answer).reason());
+        return new RptLookup.Answered(txt.none().<RptDiscovery>map(RptDiscovery.NoRecord::new)
+                .orElseGet(() -> TlsRptRecordParser.parseWire(txt.records())));
     }
 }
