@@ -3,28 +3,21 @@ package relay.core.outbound;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import relay.core.delivery.DeliveryAgent;
@@ -38,14 +31,11 @@ import relay.core.dns.MxResolver;
 import relay.core.mail.Domain;
 import relay.core.mail.MailAddress;
 import relay.core.policy.PolicyRecheck;
-import relay.core.policy.ReportedPolicy;
 import relay.core.report.TlsReportRecorder;
-import relay.core.report.TlsResultType;
 import relay.core.report.TlsSessionResult;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
-import relay.core.tls.CertificateVerdict;
 import relay.core.tls.CertificateVerifier;
 
 /**
@@ -68,7 +58,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     private final EventLoopGroup group;
     /** Closes idle pooled sessions; never an event loop, whose replies quit() waits for. */
     private final java.util.concurrent.ScheduledExecutorService sweeper;
-    private final SslContext tls;
+    private final SessionSetup setup;
     private final DeadHosts dead;
     private final SessionPool pool;
     private final Map<Domain, Semaphore> perDomain = new ConcurrentHashMap<>();
@@ -91,17 +81,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         this.dead = new DeadHosts(clock, settings.deadHostMemory());
         this.pool = new SessionPool(clock, settings);
-        try {
-            // the handshake accepts any certificate; CertificateVerifier judges it afterwards, so
-            // the verdict is known (and reportable) even where the policy does not require it
-            this.tls = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2")
-                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
-                    .endpointIdentificationAlgorithm(null)
-                    .build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot set up TLS", e);
-        }
+        this.setup = new SessionSetup(settings, verifier);
         // quit() waits for the 221 that an event loop delivers: sweeping on one of the loops
         // blocked it, and every connect registered on it timed out
         this.sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -210,7 +190,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         for (Target target : targets) {
             if (!policy.mxAllowed().test(target.host())) {
                 // RFC 8461 §4.1/§5: a host the policy does not list is unreachable, never a fallback
-                last = HostFailure.temporary("4.7.5", requirer(policy) + ": MX " + target.host()
+                last = HostFailure.temporary("4.7.5", SessionSetup.requirer(policy) + ": MX " + target.host()
                         + " is not listed in the policy", Optional.empty());
                 LOG.info("attempt id={} domain={} mx={} skipped=\"not permitted by {}\"", request.id(), domain,
                         target.host(), policy.source());
@@ -322,7 +302,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         SmtpSession session = null;
         String verdict = "-";
         try {
-            Opened opened = open(target, address, need, mxName, policy);
+            SessionSetup.Opened opened = open(target, address, need, mxName, policy);
             session = opened.session();
             verdict = opened.verdict();
             if (report) {
@@ -355,19 +335,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
     }
 
-    /** A session ready for MAIL, or why not; {@code tls} is what TLS reports count (RFC 8460 §4.3). */
-    private record Opened(SmtpSession session, String verdict, Optional<HostFailure> failure, Optional<TlsOutcome> tls) {
-
-        Opened(SmtpSession session, String verdict, Optional<HostFailure> failure) {
-            this(session, verdict, failure, Optional.empty());
-        }
-    }
-
-    private record TlsOutcome(TlsResultType type, String detail) {
-    }
-
     /** RFC 8460 §4: one result per session that reached the TLS decision; never lets a failure out. */
-    private void record(Domain domain, TransportPolicy policy, TlsOutcome t, SmtpSession s, String mxName) {
+    private void record(Domain domain, TransportPolicy policy, SessionSetup.TlsOutcome t, SmtpSession s, String mxName) {
         try {
             reports.record(new TlsSessionResult(domain, policy.reported(), t.type(),
                     s.local().map(a -> a.getAddress().getHostAddress()), Optional.of(mxName), s.greetingName(),
@@ -379,7 +348,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     }
 
     /** Connect, greeting, EHLO, STARTTLS and the certificate check, AUTH: a session ready for MAIL. */
-    private Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName,
+    private SessionSetup.Opened open(Target target, InetSocketAddress address, TlsRequirement need, String mxName,
             TransportPolicy policy) throws IOException {
         SmtpSession s;
         try {
@@ -391,119 +360,13 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
         dead.markAlive(address);
         try {
-            return negotiate(s, target, need, mxName, policy);
+            return setup.negotiate(s, target.auth(), need, mxName, policy);
         } catch (IOException e) {
             // RFC 3207 §4: a session that fails half-way (no greeting, a failed handshake, injected
             // replies) is aborted here; the caller never saw it and could not close it
             s.close();
             throw e;
         }
-    }
-
-    private Opened negotiate(SmtpSession s, Target target, TlsRequirement need, String mxName, TransportPolicy policy)
-            throws IOException {
-        Optional<String> remote = Optional.of(mxName);
-        SmtpReply greeting = s.greeting();
-        if (!greeting.positive()) {
-            s.quit();
-            return new Opened(s, "-", Optional.of(HostFailure.temporary(Classifier.status(greeting).replaceFirst("^5", "4"),
-                    mxName + " greeted with " + greeting, remote)));
-        }
-        SmtpReply hello = s.hello(settings.heloName());
-        if (!hello.positive()) {
-            s.quit();
-            return new Opened(s, "-", Optional.of(HostFailure.temporary("4.0.0", mxName + " refused EHLO/HELO: " + hello, remote)));
-        }
-        String verdict = "none";
-        Optional<TlsOutcome> tlsResult = Optional.empty();
-        if (need != TlsRequirement.NONE && s.offers("STARTTLS")) {
-            SmtpReply r;
-            try {
-                r = s.startTls(tls, mxName);
-            } catch (SmtpSession.TlsFailure e) {
-                // RFC 8460 §4.3.1: a handshake that fails is a validation-failure; the connection is gone
-                s.close();
-                String by = need == TlsRequirement.VERIFIED ? requirer(policy) + ": " : "";
-                return new Opened(s, "handshake-failed", Optional.of(HostFailure.temporary(
-                        need == TlsRequirement.VERIFIED ? "4.7.5" : "4.4.2",
-                        by + "TLS with " + mxName + " failed: " + e.getMessage(), remote)),
-                        Optional.of(new TlsOutcome(TlsResultType.VALIDATION_FAILURE, e.getMessage())));
-            }
-            if (r.code() != 220) {
-                tlsResult = Optional.of(new TlsOutcome(TlsResultType.STARTTLS_NOT_SUPPORTED, "STARTTLS refused: " + r));
-                if (need == TlsRequirement.VERIFIED) {
-                    s.quit();
-                    return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
-                            requirer(policy) + ": " + mxName + " refused STARTTLS: " + r, remote)), tlsResult);
-                }
-            } else {
-                CertificateVerdict v = verifier.verify(s.peerCertificates(), mxName);
-                verdict = v.ok() ? "trusted" : v.resultType().replace("certificate-", "");
-                tlsResult = Optional.of(reportable(v, policy));
-                if (need == TlsRequirement.VERIFIED && !v.ok()) {
-                    // RFC 3207 §4.1: decide right after the handshake, and leave with QUIT
-                    s.quit();
-                    return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.7.5",
-                            requirer(policy) + ": " + v.describe() + " for " + mxName, remote)), tlsResult);
-                }
-                hello = s.hello(settings.heloName());
-                if (!hello.positive()) {
-                    s.quit();
-                    return new Opened(s, verdict, Optional.of(HostFailure.temporary("4.0.0",
-                            mxName + " refused EHLO after STARTTLS: " + hello, remote)), tlsResult);
-                }
-            }
-        } else if (need != TlsRequirement.NONE) {
-            tlsResult = Optional.of(new TlsOutcome(TlsResultType.STARTTLS_NOT_SUPPORTED, ""));
-            if (need == TlsRequirement.VERIFIED) {
-                s.quit();
-                return new Opened(s, "none", Optional.of(HostFailure.temporary("4.7.10",
-                        requirer(policy) + ": " + mxName + " does not offer STARTTLS", remote)), tlsResult);
-            }
-        }
-        if (target.auth().isPresent()) {
-            Optional<HostFailure> authFailure = authenticate(s, target.auth().get(), mxName);
-            if (authFailure.isPresent()) {
-                s.quit();
-                return new Opened(s, verdict, authFailure, tlsResult);
-            }
-        }
-        return new Opened(s, verdict, Optional.empty(), tlsResult);
-    }
-
-    /**
-     * RFC 8460 §4.3: the certificate checks count under an MTA-STS policy (any mode, §5 of RFC
-     * 8461: testing reports too); with no policy a negotiated TLS session is a success, since no
-     * policy asked for validation.
-     */
-    private static TlsOutcome reportable(CertificateVerdict v, TransportPolicy policy) {
-        if (v.ok() || policy.reported().type() == ReportedPolicy.Type.NO_POLICY_FOUND) {
-            return new TlsOutcome(TlsResultType.SUCCESS, "");
-        }
-        return new TlsOutcome(TlsResultType.of(v.resultType()), v.describe());
-    }
-
-    /** Who demanded the TLS that failed, for the DSN text: "MTA-STS", or the policy's name. */
-    private static String requirer(TransportPolicy policy) {
-        return policy.enforced() ? "MTA-STS" : "TLS required by " + policy.source();
-    }
-
-    /** AUTH PLAIN (RFC 4616, RFC 4954), only inside TLS: credentials never cross in clear. */
-    private Optional<HostFailure> authenticate(SmtpSession s, Route.Credentials c, String mxName) throws IOException {
-        Optional<String> remote = Optional.of(mxName);
-        if (!s.encrypted()) {
-            return Optional.of(HostFailure.temporary("4.7.11", "not sending credentials to " + mxName + " without TLS", remote));
-        }
-        if (!s.capabilities().hasAuth("PLAIN")) {
-            return Optional.of(HostFailure.temporary("4.7.8", mxName + " does not offer AUTH PLAIN", remote));
-        }
-        String token = Base64.getEncoder().encodeToString(("\0" + c.user() + "\0" + c.password()).getBytes(StandardCharsets.UTF_8));
-        SmtpReply r = s.command("AUTH PLAIN " + token, settings.timeouts().command());
-        if (r.code() != 235) {
-            // a rejected password is an operator's problem to fix: defer, do not bounce the mail
-            return Optional.of(HostFailure.temporary("4.7.8", mxName + " refused our credentials: " + r, remote));
-        }
-        return Optional.empty();
     }
 
     private static HostFailure networkFailure(IOException e, String where, Optional<String> remote) {
