@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * RFC 8460 §4.4 (RPT-25): IPv4 addresses in dotted decimal, IPv6 in the RFC 5952 text form
@@ -12,6 +13,10 @@ import java.util.Optional;
  * the first such run on a tie). Text that is not an IP literal is kept as given.
  */
 public final class IpText {
+
+    /** Four decimal octets, 0-255 each, as RFC 8460 §4.4 writes IPv4. */
+    private static final Pattern DOTTED_QUAD = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
     private IpText() {
     }
@@ -22,7 +27,9 @@ public final class IpText {
 
     public static String canonical(String ip) {
         String bare = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
-        if (!bare.matches("[0-9A-Fa-f:.]+") || bare.isEmpty()) {
+        // only an IPv6 literal (it has a ':') or a dotted quad: InetAddress would look anything
+        // else up in DNS ("beef", "cafe.be") or read it the BSD way ("10.1" as 10.0.0.1)
+        if (!(bare.contains(":") && bare.matches("[0-9A-Fa-f:.]+")) && !DOTTED_QUAD.matcher(bare).matches()) {
             return ip;
         }
         InetAddress a;

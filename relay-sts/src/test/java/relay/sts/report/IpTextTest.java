@@ -28,6 +28,16 @@ class IpTextTest {
         "[2001:db8::0:1], 2001:db8::1",
         // not an IP literal: kept as given, never looked up
         "mx.example.com, mx.example.com",
+        // text of hexadecimal letters and digits that is no IP literal either: no DNS look-up,
+        // no BSD-style reading of short or octal forms
+        "beef, beef",
+        "cafe.be, cafe.be",
+        "dead.beef.cafe, dead.beef.cafe",
+        "123, 123",
+        "10.1, 10.1",
+        "1.2.3, 1.2.3",
+        "256.1.1.1, 256.1.1.1",
+        "010.0.0.1, 010.0.0.1",
     })
     void canonical(String in, String out) {
         assertThat(IpText.canonical(in)).isEqualTo(out);
