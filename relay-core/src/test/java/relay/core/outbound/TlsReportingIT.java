@@ -3,11 +3,15 @@ package relay.core.outbound;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import relay.core.delivery.DeliveryRequest;
 import relay.core.delivery.Outcome;
 import relay.core.mail.Domain;
 import relay.core.policy.ReportedPolicy;
@@ -156,5 +160,107 @@ class TlsReportingIT {
 
         assertThat(deliver(agent)).isInstanceOf(Outcome.Delivered.class);
         assertThat(recorded).isEmpty();
+    }
+
+    /** RFC 8460 §4.3.1 (RPT-26): an expired MX certificate under an STS policy is certificate-expired. */
+    @Test
+    void anExpiredCertificateIsCountedAsCertificateExpired() {
+        Instant now = f.clock.instant();
+        f.mx(1, b -> b.tls(f.pki.issue(now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "mx1.example.test")
+                .serverContext()));
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(TlsResultType.CERTIFICATE_EXPIRED);
+            assertThat(r.policy()).isEqualTo(STS);
+        });
+    }
+
+    /** RFC 8460 §4.3.4 (RPT-32), decided: a connection that fails before TLS is transient and not counted at all. */
+    @Test
+    void aRefusedConnectionIsNotCounted() {
+        // nothing listens on mx1
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).isEmpty();
+    }
+
+    /** RPT-32, decided: an MX that refuses the session in its greeting never reached TLS: not counted. */
+    @Test
+    void aGreetingRefusalIsNotCounted() throws IOException {
+        f.scripted(1, b -> b.greeting("421 busy\r\n"));
+
+        assertThat(deliver(agent(TlsRequirement.VERIFIED, STS))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).isEmpty();
+    }
+
+    /**
+     * RPT-33, decided: under enforce an MX the policy does not list is skipped before any
+     * connection (RFC 8461 §4.1), so there is no session to count; only the sessions to listed
+     * MX hosts are.
+     */
+    @Test
+    void anMxThePolicyDoesNotListIsSkippedAndNotCounted() {
+        f.tlsMx(1);
+        TlsPolicySource source = d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "test", STS);
+
+        assertThat(deliver(f.agent(source, List.of(), recorder))).isInstanceOf(Outcome.Deferred.class);
+
+        assertThat(recorded).isEmpty();
+    }
+
+    /**
+     * RFC 8460 §3 (RPT-34) and RFC 8689 §5: a message with TLS-Required: No (every TLS report
+     * carries it) is delivered past the policy and its session is not counted.
+     */
+    @Test
+    void aSessionOfAMessageWithTlsRequiredNoIsNotCounted() {
+        f.mx(1, b -> b.tls(TestPki.create("Unknown CA").issue("mx1.example.test").serverContext()));
+        DeliveryRequest plain = f.request("bob@example.test");
+        DeliveryRequest tlsOptional = new DeliveryRequest(plain.id(), plain.envelope().withTlsOptional(), plain.domain(),
+                plain.recipients(), plain.message(), 1);
+
+        Outcome o = agent(TlsRequirement.VERIFIED, STS).deliver(tlsOptional).get(0).outcome();
+
+        assertThat(o).isInstanceOf(Outcome.Delivered.class);
+        assertThat(recorded).isEmpty();
+    }
+
+    /** Decided (RPT-01): sessions to a configured delivery.routes next hop are not counted for anyone. */
+    @Test
+    void aSessionThroughARouteIsNotCounted() throws IOException {
+        f.zone("""
+                smarthost A 127.0.0.4
+                """);
+        f.mx(3, b -> b.hostName("smarthost.example.test").tls(f.pki.issue("smarthost.example.test").serverContext()));
+        Route route = new Route("*", Domain.parse("smarthost.example.test"), f.port, TlsRequirement.VERIFIED, Optional.empty());
+        TlsPolicySource source = d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> true, "test", STS);
+
+        assertThat(f.agent(source, List.of(route), recorder).deliver(f.request("bob@example.test")).get(0).outcome())
+                .isInstanceOf(Outcome.Delivered.class);
+
+        assertThat(recorded).isEmpty();
+    }
+
+    /** RFC 8460 §4.3.1, §4.3.3 (RPT-27): certificate-not-trusted and validation-failure carry a reason. */
+    @Test
+    void untrustedAndFailedHandshakesCarryAReason() throws IOException {
+        f.mx(1, b -> b.tls(TestPki.create("Unknown CA").issue("mx1.example.test").serverContext()));
+        deliver(agent(TlsRequirement.VERIFIED, STS));
+        f.close();
+        f = new OutboundFixture();
+        f.zone("""
+                @ MX 10 mx1
+                mx1 A 127.0.0.2
+                """);
+        f.scripted(1, b -> b.extensions("PIPELINING", "STARTTLS").startTlsReply("220 go\r\n"));
+        deliver(agent(TlsRequirement.VERIFIED, STS));
+
+        assertThat(recorded).extracting(TlsSessionResult::result)
+                .containsExactly(TlsResultType.CERTIFICATE_NOT_TRUSTED, TlsResultType.VALIDATION_FAILURE);
+        assertThat(recorded).allSatisfy(r -> assertThat(r.additionalInformation()).hasValueSatisfying(t -> assertThat(t).isNotBlank()));
     }
 }

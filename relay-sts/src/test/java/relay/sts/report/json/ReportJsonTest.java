@@ -176,6 +176,38 @@ class ReportJsonTest {
         }
     }
 
+    // RPT-23: failure-details may overlap, so total-failure-session-count is written as counted,
+    // never summed from the details
+    @Test
+    void theFailureTotalIsTheSessionCountNotTheSumOfTheDetails() throws IOException {
+        Domain a = Domain.parse("a.example");
+        FailureDetail expired = new FailureDetail(TlsResultType.CERTIFICATE_EXPIRED, Optional.of("192.0.2.1"),
+                Optional.of("mx.a.example"), Optional.empty(), Optional.of("198.51.100.1"), Optional.empty(), 1);
+        FailureDetail mismatch = new FailureDetail(TlsResultType.CERTIFICATE_HOST_MISMATCH, Optional.of("192.0.2.1"),
+                Optional.of("mx.a.example"), Optional.empty(), Optional.of("198.51.100.1"), Optional.empty(), 1);
+        TlsReport r = new TlsReport(new Reporter("Relay", MailAddress.parse("tlsrpt@relay.example", false)), a, DAY, "id",
+                List.of(new PolicyResults(a, DAY, ReportedPolicy.NO_POLICY_FOUND, 0, 1, List.of(expired, mismatch))));
+        JsonNode p = written(r).at("/policies/0");
+        assertThat(p.at("/summary/total-failure-session-count").asLong()).isEqualTo(1);
+        assertThat(p.get("failure-details")).hasSize(2);
+    }
+
+    // RPT-19: an IDN policy domain, its mx patterns and MX host names are written as A-labels
+    @Test
+    void idnNamesAreWrittenAsALabels() throws IOException {
+        Domain d = Domain.parse("bücher.example");
+        ReportedPolicy sts = new ReportedPolicy(ReportedPolicy.Type.STS,
+                List.of("version: STSv1", "mode: testing", "mx: *.xn--bcher-kva.example", "max_age: 86400"),
+                List.of("*.xn--bcher-kva.example"), "1");
+        FailureDetail f = new FailureDetail(TlsResultType.CERTIFICATE_EXPIRED, Optional.of("192.0.2.1"),
+                Optional.of("mx.xn--bcher-kva.example"), Optional.empty(), Optional.empty(), Optional.empty(), 1);
+        TlsReport r = new TlsReport(new Reporter("Relay", MailAddress.parse("tlsrpt@relay.example", false)), d, DAY, "id",
+                List.of(new PolicyResults(d, DAY, sts, 0, 1, List.of(f))));
+        String json = new String(ReportJson.write(r), StandardCharsets.UTF_8);
+        assertThat(json).doesNotContain("ü").contains("\"policy-domain\" : \"xn--bcher-kva.example\"");
+        assertThat(written(r).at("/policies/0/policy/mx-host/0").asText()).isEqualTo("*.xn--bcher-kva.example");
+    }
+
     private static void collectNames(JsonNode node, List<String> names) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String n = it.next();

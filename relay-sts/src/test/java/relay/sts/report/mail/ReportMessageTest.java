@@ -204,4 +204,48 @@ class ReportMessageTest {
             assertThatThrownBy(() -> message(k)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RFC 8460 §3");
         }
     }
+
+    /**
+     * RFC 8460 §5.6 (RPT-49): the receiver trusts the body when they disagree, so the subject, the
+     * file name, the TLS-Report-* headers and the JSON must name the same domains and report;
+     * RFC 8460 §4.4, §5.1 (RPT-19, RPT-35): an IDN policy domain appears everywhere as A-labels.
+     */
+    @Test
+    void subjectFileNameHeadersAndJsonAgree() throws Exception {
+        Domain idn = Domain.parse("bücher.example");
+        TlsReport r = new TlsReport(REPORTER, idn, DAY, "5065427c-23d3-47ca-b6e0-946ea0e8c4be",
+                List.of(new PolicyResults(idn, DAY, ReportedPolicy.NO_POLICY_FOUND, 5, 0, List.of())));
+        byte[] bytes = new ReportMessage(key(), CLOCK).build(r, ReportGzip.of(r),
+                List.of(MailAddress.parse("tlsrpt@xn--bcher-kva.example", false)));
+        MimeMessage m = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(bytes));
+        BodyPart attachment = ((MimeMultipart) m.getContent()).getBodyPart(1);
+        com.fasterxml.jackson.databind.JsonNode json;
+        try (InputStream in = new GZIPInputStream(attachment.getInputStream())) {
+            json = new JsonMapper().readTree(in);
+        }
+        java.util.regex.Matcher subject = java.util.regex.Pattern
+                .compile("^Report Domain: (\\S+) Submitter: (\\S+) Report-ID: <([^@>]+)@([^>]+)>$")
+                .matcher(m.getSubject().replaceAll("\\s+", " "));
+        assertThat(subject.matches()).as(m.getSubject()).isTrue();
+        String[] file = attachment.getFileName().split("!");
+
+        String domain = "xn--bcher-kva.example";
+        assertThat(json.at("/policies/0/policy/policy-domain").asText()).isEqualTo(domain);
+        assertThat(subject.group(1)).isEqualTo(domain);
+        assertThat(m.getHeader("TLS-Report-Domain", null)).isEqualTo(domain);
+        assertThat(file[1]).isEqualTo(domain);
+
+        String submitter = "reports.relay.example";
+        assertThat(json.get("contact-info").asText()).endsWith("@" + submitter);
+        assertThat(subject.group(2)).isEqualTo(submitter);
+        assertThat(m.getHeader("TLS-Report-Submitter", null)).isEqualTo(submitter);
+        assertThat(file[0]).isEqualTo(submitter);
+
+        assertThat(subject.group(3)).isEqualTo(json.get("report-id").asText());
+        assertThat(Instant.ofEpochSecond(Long.parseLong(file[2])).toString())
+                .isEqualTo(json.at("/date-range/start-datetime").asText());
+        assertThat(Instant.ofEpochSecond(Long.parseLong(file[3])).toString())
+                .isEqualTo(json.at("/date-range/end-datetime").asText());
+        assertThat(new String(bytes, StandardCharsets.ISO_8859_1).chars().allMatch(c -> c < 128)).isTrue();
+    }
 }

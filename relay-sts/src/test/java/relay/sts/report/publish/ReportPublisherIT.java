@@ -352,6 +352,33 @@ class ReportPublisherIT {
         assertThat(spool.stored()).hasSize(1);
     }
 
+    // RFC 8460 §3 and RFC 8689 §5 (RPT-45, RPT-34): the mailed report goes into the queue with
+    // TLS-Required: No, which the delivery agent honours past the recipient's policy and never counts
+    @Test
+    void theMailedReportIsQueuedWithTlsRequiredNo() throws Exception {
+        recordTheDay();
+        clock.set(NEXT_MIDNIGHT.plus(Duration.ofHours(5)));
+        publisher(11).tick();
+
+        RecordingSpool.Stored stored = spool.single();
+        assertThat(stored.envelope().tlsOptional()).isTrue();
+        MimeMessage m = new MimeMessage(Session.getInstance(new java.util.Properties()), new ByteArrayInputStream(stored.bytes()));
+        assertThat(m.getHeader("TLS-Required", null)).isEqualTo("No");
+    }
+
+    // RFC 8460 §3 (RPT-06): a record whose rua names no mailto: or https: URI gets no report
+    @Test
+    void aRecordWithNoUsableRuaGetsNoReport() throws IOException {
+        dns.setZone("_smtp._tls.a TXT \"v=TLSRPTv1; rua=ftp://rpt.example.test/r\"\nrpt A 127.0.0.1\n");
+        recordTheDay();
+        clock.set(NEXT_MIDNIGHT.plus(Duration.ofHours(5)));
+        publisher(12).tick();
+
+        assertThat(spool.stored()).isEmpty();
+        assertThat(posts).isEmpty();
+        assertThat(new ReportLedger(db).outcome(A, DAY)).hasValueSatisfying(o -> assertThat(o).contains("invalid TLSRPT record"));
+    }
+
     private static JsonNode policy(JsonNode report, String type) {
         for (JsonNode p : report.get("policies")) {
             if (p.at("/policy/policy-type").asText().equals(type)) {

@@ -28,6 +28,9 @@ class TlsRptRecordParserTest {
                         List.of("mailto:a@x.example", "mailto:b@y.example")),
                 arguments(txt("v=TLSRPTv1;rua=mailto:a@x.example\t,\tmailto:b@y.example;"),
                         List.of("mailto:a@x.example", "mailto:b@y.example")),
+                // RPT-05: ",", "!" and ";" inside a URI are percent-encoded and stay in it
+                arguments(txt("v=TLSRPTv1; rua=https://r.example/a%2Cb%3Bc%21d,mailto:a@x.example"),
+                        List.of("https://r.example/a%2Cb%3Bc%21d", "mailto:a@x.example")),
                 // field-delim = *WSP ";" *WSP, the last one optional
                 arguments(txt("v=TLSRPTv1 ; rua=mailto:a@x.example ;  "), List.of("mailto:a@x.example")),
                 // RPT-06: other schemes and unparsable URIs are ignored
