@@ -362,4 +362,33 @@ class StsCliIT {
         assertThat(unknown.err().strip()).isEqualTo("relay: no MTA-STS policy of nowhere.test is cached");
         assertThat(cache("purge", "nowhere.test").err()).contains("no MTA-STS policy of nowhere.test is cached");
     }
+    private java.net.http.HttpResponse<String> http(String method, String path, boolean withToken) throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin() + path))
+                .method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+        if (withToken) {
+            request.header("Authorization", "Bearer " + TOKEN);
+        }
+        return java.net.http.HttpClient.newHttpClient().send(request.build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The routes themselves: the token guards them, wrong methods and names are refused with one sentence. */
+    @Test
+    void theCacheRoutesRefuseWhatTheyDoNotServe() throws Exception {
+        deliverOnce();
+
+        assertThat(http("GET", "sts/cache", false).statusCode()).isEqualTo(401);
+        assertThat(http("DELETE", "sts/cache/example.test", false).statusCode()).isEqualTo(401);
+        var post = http("POST", "sts/cache", true);
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("Allow")).hasValue("GET");
+        var bad = http("GET", "sts/cache/exa..mple", true);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("is not a domain name");
+        assertThat(http("GET", "sts/cachex", true).statusCode()).isEqualTo(404);
+        assertThat(http("GET", "sts/cache/example.test/x", true).statusCode()).isEqualTo(404);
+        assertThat(http("GET", "sts/cache/EXAMPLE.test", true).statusCode()).as("names compare case-insensitively")
+                .isEqualTo(200);
+        assertThat(http("GET", "sts/cache/example.test", true).body()).contains("\"policyId\":\"20261122\"");
+    }
 }

@@ -18,9 +18,10 @@ import relay.sts.cache.PolicyStore;
 
 /**
  * The admin HTTP server (the JDK's {@link HttpServer}): {@code GET /metrics} in the Prometheus
- * text format, {@code GET /health/live}, {@code GET /health/ready} and the queue under
- * {@code /queue}, the MTA-STS policy cache under {@code /sts/cache}. With a token, everything but the health checks needs it: probes and container
- * health checks carry no secret, and the checks reveal nothing but their names and verdicts.
+ * text format, {@code GET /health/live}, {@code GET /health/ready}, the queue under
+ * {@code /queue} and the MTA-STS policy cache under {@code /sts/cache}. With a token, everything
+ * but the health checks needs it: probes and container health checks carry no secret, and the
+ * checks reveal nothing but their names and verdicts.
  */
 public final class AdminServer implements AutoCloseable {
 

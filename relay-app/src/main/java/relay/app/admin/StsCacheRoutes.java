@@ -28,10 +28,13 @@ final class StsCacheRoutes implements HttpHandler {
 
     @Override
     public void handle(HttpExchange x) throws IOException {
-        String rest = x.getRequestURI().getPath().replaceFirst("^/sts/cache/?", "");
+        String path = x.getRequestURI().getPath();
+        String rest = path.replaceFirst("^/sts/cache/?", "");
         String method = x.getRequestMethod();
         try {
-            if (rest.isEmpty() && method.equals("GET")) {
+            if (!path.equals("/sts/cache") && !path.startsWith("/sts/cache/")) {
+                Exchanges.error(x, 404, "no such resource: " + path); // the context matches /sts/cachexyz too
+            } else if (rest.isEmpty() && method.equals("GET")) {
                 Exchanges.json(x, 200, store.all().stream().map(StsCacheJson.Policy::summary).toList());
             } else if (rest.isEmpty()) {
                 refuse(x, "GET");

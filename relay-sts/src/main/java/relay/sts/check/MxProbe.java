@@ -70,7 +70,9 @@ public final class MxProbe {
             try {
                 session = SmtpSession.connect(group, address, timeouts);
             } catch (IOException e) {
-                lastError = "cannot connect: " + e.getMessage();
+                // Netty writes the address as "/127.0.0.2:25"
+                lastError = "cannot connect: " + String.valueOf(e.getMessage()).replace("/" + a.getHostAddress(),
+                        a.getHostAddress());
                 continue;
             }
             try {
