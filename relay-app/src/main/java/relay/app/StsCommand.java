@@ -36,7 +36,7 @@ import relay.sts.record.StsDiscovery;
 
 /** {@code relay sts check DOMAIN} and {@code relay sts cache ...}: MTA-STS for operators. */
 @Command(name = "sts", description = "Checks a domain's MTA-STS live, or shows and purges the relay's policy cache.",
-        exitCodeOnInvalidInput = StsCommand.EX_USAGE,
+        exitCodeOnInvalidInput = StsCommand.EX_USAGE, mixinStandardHelpOptions = true,
         subcommands = {StsCommand.Check.class, StsCacheCommand.class})
 final class StsCommand implements Callable<Integer> {
 
@@ -58,7 +58,7 @@ final class StsCommand implements Callable<Integer> {
      * report says so); 1 policy in enforce or testing and some MX unlisted or failing (or no MX);
      * 2 an STS record but no policy can be fetched or parsed; 3 DNS failure; 64 usage; 78 configuration.
      */
-    @Command(name = "check", exitCodeOnInvalidInput = EX_USAGE,
+    @Command(name = "check", exitCodeOnInvalidInput = EX_USAGE, mixinStandardHelpOptions = true,
             description = {"Does the whole MTA-STS discovery of DOMAIN live, without the cache: TXT, policy fetch and"
                 + " parse, MX lookup and match, a STARTTLS probe of each MX with the certificate check; prints"
                 + " what a sender would do.",

@@ -17,7 +17,7 @@ import relay.core.mail.Domain;
  * cached, through its admin server (the relay holds its H2 file to itself).
  */
 @Command(name = "cache", description = "Shows and purges the MTA-STS policies a running relay has cached,"
-        + " through its admin HTTP server.", exitCodeOnInvalidInput = 64,
+        + " through its admin HTTP server.", exitCodeOnInvalidInput = 64, mixinStandardHelpOptions = true,
         subcommands = {StsCacheCommand.ListPolicies.class, StsCacheCommand.Show.class, StsCacheCommand.Purge.class})
 public final class StsCacheCommand implements Callable<Integer> {
 
@@ -30,7 +30,7 @@ public final class StsCacheCommand implements Callable<Integer> {
         return 0;
     }
 
-    @Command(name = "list", exitCodeOnInvalidInput = 64, description = "Lists cached policies, one line per domain.")
+    @Command(name = "list", exitCodeOnInvalidInput = 64, mixinStandardHelpOptions = true, description = "Lists cached policies, one line per domain.")
     static final class ListPolicies extends QueueCommand.AdminCommand {
         private static final String[] HEADER = {"DOMAIN", "ID", "MODE", "MAX_AGE", "FETCHED", "EXPIRES", "LAST USED", "MX"};
 
@@ -55,7 +55,7 @@ public final class StsCacheCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "show", exitCodeOnInvalidInput = 64, description = "Shows one domain's cached policy as served,"
+    @Command(name = "show", exitCodeOnInvalidInput = 64, mixinStandardHelpOptions = true, description = "Shows one domain's cached policy as served,"
             + " and its last failed fetch.")
     static final class Show extends QueueCommand.AdminCommand {
         @Parameters(paramLabel = "DOMAIN")
@@ -89,7 +89,7 @@ public final class StsCacheCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "purge", exitCodeOnInvalidInput = 64, description = "Forgets one domain's cached policy: the next"
+    @Command(name = "purge", exitCodeOnInvalidInput = 64, mixinStandardHelpOptions = true, description = "Forgets one domain's cached policy: the next"
             + " delivery there discovers and fetches it afresh.")
     static final class Purge extends QueueCommand.AdminCommand {
         @Parameters(paramLabel = "DOMAIN")
