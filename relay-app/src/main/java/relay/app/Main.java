@@ -22,7 +22,7 @@ import relay.core.smtp.PasswordHash;
 @Command(name = "relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An SMTP smart host that keeps every accepted message on disk and delivers it.",
         subcommands = {Main.Run.class, Main.VersionCommand.class, Main.HashPassword.class, QueueCommand.class,
-                TlsRptCommand.class})
+                TlsRptCommand.class, StsCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a configuration or start-up error (sysexits.h EX_CONFIG). */

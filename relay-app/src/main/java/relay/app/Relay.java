@@ -173,7 +173,8 @@ public final class Relay implements AutoCloseable {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(a.bind()), a.port());
         try {
             admin = Optional.of(AdminServer.start(address, a.token(), metrics, readiness,
-                    new QueueControl(database.dataSource(), clock, signal)));
+                    new QueueControl(database.dataSource(), clock, signal),
+                    new relay.sts.cache.PolicyStore(database.dataSource()))); // the policy cache views (relay sts cache)
         } catch (IOException e) {
             throw new IOException("cannot listen for admin HTTP on " + a.bind() + ":" + a.port() + ": " + e.getMessage(), e);
         }

@@ -14,12 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import relay.app.metrics.RelayMetrics;
 import relay.queue.QueueControl;
+import relay.sts.cache.PolicyStore;
 
 /**
  * The admin HTTP server (the JDK's {@link HttpServer}): {@code GET /metrics} in the Prometheus
- * text format, {@code GET /health/live}, {@code GET /health/ready} and the queue under
- * {@code /queue}. With a token, everything but the health checks needs it: probes and container
- * health checks carry no secret, and the checks reveal nothing but their names and verdicts.
+ * text format, {@code GET /health/live}, {@code GET /health/ready}, the queue under
+ * {@code /queue} and the MTA-STS policy cache under {@code /sts/cache}. With a token, everything
+ * but the health checks needs it: probes and container health checks carry no secret, and the
+ * checks reveal nothing but their names and verdicts.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -40,7 +42,7 @@ public final class AdminServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound
      */
     public static AdminServer start(InetSocketAddress address, String token, RelayMetrics metrics, Readiness readiness,
-            QueueControl queue) throws IOException {
+            QueueControl queue, PolicyStore policies) throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         AtomicInteger n = new AtomicInteger();
         ExecutorService threads = Executors.newFixedThreadPool(4, r -> {
@@ -53,6 +55,7 @@ public final class AdminServer implements AutoCloseable {
                 server.createContext("/metrics", get(x -> Exchanges.text(x, 200, RelayMetrics.contentType(),
                         metrics.scrape()))),
                 server.createContext("/queue", new QueueRoutes(queue)),
+                server.createContext("/sts/cache", new StsCacheRoutes(policies)),
                 server.createContext("/", x -> Exchanges.error(x, 404, "no such resource: " + x.getRequestURI().getPath())));
         server.createContext("/health/live", get(x -> Exchanges.json(x, 200, Map.of("status", "live"))));
         server.createContext("/health/ready", get(x -> {

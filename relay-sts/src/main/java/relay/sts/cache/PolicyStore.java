@@ -100,6 +100,28 @@ public final class PolicyStore {
         }
     }
 
+    /**
+     * Forgets the domain's cached policy and its fetch failure (the operator's purge): the next
+     * delivery discovers and fetches afresh, as for a domain never seen (RFC 8461 §3.3).
+     *
+     * @return true when a policy was cached
+     */
+    public boolean delete(Domain domain) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            int policies;
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM sts.policy WHERE domain = ?")) {
+                s.setString(1, domain.name());
+                policies = s.executeUpdate();
+            }
+            update(c, "DELETE FROM sts.fetch_failure WHERE domain = ?", domain.name());
+            c.commit();
+            return policies > 0;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot delete the MTA-STS policy of " + domain, e);
+        }
+    }
+
     /** The domain's last failed fetch, if the last fetch failed. */
     public Optional<FetchFailure> failure(Domain domain) {
         try (Connection c = dataSource.getConnection();

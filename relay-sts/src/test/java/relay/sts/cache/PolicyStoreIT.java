@@ -60,6 +60,24 @@ class PolicyStoreIT {
         assertThat(loaded.validAt(T0.plusSeconds(86401))).isFalse();
     }
 
+    /** The operator's purge: the policy and its failure go, other domains stay; a second delete finds nothing. */
+    @Test
+    void deleteForgetsOnlyThatDomainsPolicyAndFailure() {
+        PolicyStore store = new PolicyStore(open());
+        Domain other = Domain.parse("other.test");
+        Policy p = policy("version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n");
+        store.save(DOMAIN, "id1", p, T0);
+        store.save(other, "id9", p, T0);
+        store.recordFailure(DOMAIN, "id2", T0.plusSeconds(10), "HTTP 404");
+
+        assertThat(store.delete(DOMAIN)).isTrue();
+
+        assertThat(store.load(DOMAIN)).isEmpty();
+        assertThat(store.failure(DOMAIN)).isEmpty();
+        assertThat(store.all()).extracting(CachedPolicy::domain).containsExactly(other);
+        assertThat(store.delete(DOMAIN)).isFalse();
+    }
+
     @Test
     void aNewFetchReplacesThePolicyAndForgetsTheFailure() {
         PolicyStore store = new PolicyStore(open());
