@@ -33,6 +33,8 @@ import relay.core.mail.MailAddress;
 import relay.core.policy.PolicyRecheck;
 import relay.core.report.TlsReportRecorder;
 import relay.core.report.TlsSessionResult;
+import relay.core.policy.ReportedPolicy;
+import relay.core.report.TlsResultType;
 import relay.core.policy.TlsPolicySource;
 import relay.core.policy.TlsRequirement;
 import relay.core.policy.TransportPolicy;
@@ -194,6 +196,11 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                         + " is not listed in the policy", Optional.empty());
                 LOG.info("attempt id={} domain={} mx={} skipped=\"not permitted by {}\"", request.id(), domain,
                         target.host(), policy.source());
+                if (route.isEmpty() && !request.envelope().tlsOptional()
+                        && policy.reported().type() == ReportedPolicy.Type.STS) {
+                    // RPT-33: no session, but the domain learns that its MX is missing from its policy
+                    recordSkipped(domain, policy, target.host());
+                }
                 continue;
             }
             List<InetAddress> addresses = new ArrayList<>();
@@ -306,7 +313,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
             session = opened.session();
             verdict = opened.verdict();
             if (report) {
-                opened.tls().ifPresent(t -> record(request.domain(), policy, t, opened.session(), mxName));
+                opened.tls().map(t -> policy.mxListed().test(target.host()) ? t : UNLISTED)
+                        .ifPresent(t -> record(request.domain(), policy, t, opened.session(), mxName));
             }
             if (opened.failure().isPresent()) {
                 log(request, where, session, verdict, opened.failure(), rcpts, start, policySource);
@@ -342,6 +350,26 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
                     s.local().map(a -> a.getAddress().getHostAddress()), Optional.of(mxName), s.greetingName(),
                     Optional.of(s.remote().getAddress().getHostAddress()),
                     t.detail().isEmpty() ? Optional.empty() : Optional.of(t.detail()), clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.warn("tls report recording failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * RFC 8460 has no result type for an MX the MTA-STS policy does not list (RPT-33); the
+     * checklist's choice: {@code validation-failure} with this reason code. Under {@code testing}
+     * the session to such a host counts so, whatever its certificate.
+     */
+    static final String MX_NOT_IN_POLICY = "mx-not-in-sts-policy";
+    private static final SessionSetup.TlsOutcome UNLISTED =
+            new SessionSetup.TlsOutcome(TlsResultType.VALIDATION_FAILURE, MX_NOT_IN_POLICY);
+
+    /** An MX skipped under {@code enforce} because the policy does not list it: no addresses, no session. */
+    private void recordSkipped(Domain domain, TransportPolicy policy, Domain mx) {
+        try {
+            reports.record(new TlsSessionResult(domain, policy.reported(), TlsResultType.VALIDATION_FAILURE,
+                    Optional.empty(), Optional.of(mx.name()), Optional.empty(), Optional.empty(),
+                    Optional.of(MX_NOT_IN_POLICY), clock.instant()));
         } catch (RuntimeException e) {
             LOG.warn("tls report recording failed: {}", e.toString());
         }

@@ -12,8 +12,16 @@ import relay.core.mail.Domain;
  *     unreachable (RFC 8461 §5: walk on, never fall back to it)
  * @param source a short name for logs and DSNs, e.g. {@code "mta-sts enforce"}, {@code "none"}
  * @param reported how TLS reports name this policy (RFC 8460 §4.4)
+ * @param mxListed which MX hosts the policy lists: under MTA-STS {@code testing} every host is
+ *     allowed but an unlisted one is reported (RFC 8460, RPT-33)
  */
-public record TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source, ReportedPolicy reported) {
+public record TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source, ReportedPolicy reported,
+        Predicate<Domain> mxListed) {
+
+    /** A policy whose allowed hosts are the listed ones. */
+    public TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source, ReportedPolicy reported) {
+        this(tls, mxAllowed, source, reported, mxAllowed);
+    }
 
     /** A policy that TLS reports count as {@code no-policy-found} (a route, an override, a test). */
     public TransportPolicy(TlsRequirement tls, Predicate<Domain> mxAllowed, String source) {

@@ -198,18 +198,40 @@ class TlsReportingIT {
     }
 
     /**
-     * RPT-33, decided: under enforce an MX the policy does not list is skipped before any
-     * connection (RFC 8461 §4.1), so there is no session to count; only the sessions to listed
-     * MX hosts are.
+     * RPT-33, decided as the checklist recommends: under enforce an MX the policy does not list is
+     * skipped before any connection (RFC 8461 §4.1), and counted as a validation-failure with the
+     * reason code mx-not-in-sts-policy, so the domain learns its policy misses an MX.
      */
     @Test
-    void anMxThePolicyDoesNotListIsSkippedAndNotCounted() {
-        f.tlsMx(1);
+    void anMxThePolicyDoesNotListIsSkippedAndCountedAsAValidationFailure() {
+        TestMx mx1 = f.tlsMx(1);
         TlsPolicySource source = d -> new TransportPolicy(TlsRequirement.VERIFIED, mx -> false, "test", STS);
 
         assertThat(deliver(f.agent(source, List.of(), recorder))).isInstanceOf(Outcome.Deferred.class);
 
-        assertThat(recorded).isEmpty();
+        assertThat(mx1.connections()).isZero();
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(TlsResultType.VALIDATION_FAILURE);
+            assertThat(r.additionalInformation()).contains("mx-not-in-sts-policy");
+            assertThat(r.receivingMxHostname()).contains("mx1.example.test");
+            assertThat(r.receivingIp()).isEmpty();
+        });
+    }
+
+    /** RPT-33 under testing: the unlisted MX gets the mail, and the session counts as a validation-failure. */
+    @Test
+    void underTestingASessionToAnUnlistedMxIsAValidationFailure() {
+        f.tlsMx(1);
+        TlsPolicySource source = d -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "mta-sts testing",
+                STS, mx -> false);
+
+        assertThat(deliver(f.agent(source, List.of(), recorder))).isInstanceOf(Outcome.Delivered.class);
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(TlsResultType.VALIDATION_FAILURE);
+            assertThat(r.additionalInformation()).contains("mx-not-in-sts-policy");
+            assertThat(r.receivingIp()).contains("127.0.0.2");
+        });
     }
 
     /**

@@ -235,7 +235,8 @@ public final class StsPolicySource implements TlsPolicySource {
                 policy.mx().stream().map(Object::toString).toList(), cached.get().policyId());
         return switch (policy.mode()) {
             case ENFORCE -> new TransportPolicy(TlsRequirement.VERIFIED, policy::permits, "mta-sts enforce", reported);
-            case TESTING -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "mta-sts testing", reported);
+            case TESTING -> new TransportPolicy(TlsRequirement.OPPORTUNISTIC, mx -> true, "mta-sts testing", reported,
+                    policy::permits);
             case NONE -> TransportPolicy.opportunistic();
         };
     }
