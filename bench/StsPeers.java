@@ -2,11 +2,13 @@
 // every question they are asked: an authoritative DNS server and the HTTPS policy host.
 //
 //   java -cp relay-app/target/relay.jar bench/StsPeers.java DNS_HOST:PORT HTTPS_HOST:PORT \
-//        CERT.pem KEY.pem COUNTS_FILE TTL ZONE_FILE POLICY_FILE
+//        CERT.pem KEY.pem COUNTS_FILE TTL ZONE_FILE POLICY_FILE [no-negative-soa]
 //
 //   DNS   UDP and TCP on DNS_HOST:PORT, authoritative for the zone in ZONE_FILE (master-file
 //         syntax, origin "test."; a SOA with minimum TTL and an NS are added, so negative
-//         answers carry the SOA and can be cached for TTL seconds, as from a real server).
+//         answers carry the SOA and can be cached for TTL seconds, as from a real server;
+//         with no-negative-soa they do not, like dnsmasq's answers for --local names, and a
+//         resolver cannot cache them, RFC 2308 §5).
 //         dnsjava (org.xbill.DNS) comes from the relay's jar on the class path.
 //   HTTPS HTTPS_HOST:PORT (JDK HttpsServer), certificate CERT.pem (chain, leaf first) and its
 //         PKCS#8 key KEY.pem; GET /.well-known/mta-sts.txt answers POLICY_FILE as text/plain,
@@ -70,10 +72,11 @@ public final class StsPeers {
     static final AtomicLong CHANGES = new AtomicLong();
     static Zone zone;
     static Name origin;
+    static boolean negativeSoa;
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 8) {
-            System.err.println("usage: StsPeers DNS_HOST:PORT HTTPS_HOST:PORT CERT.pem KEY.pem COUNTS_FILE TTL ZONE_FILE POLICY_FILE");
+        if (args.length < 8 || args.length > 9 || (args.length == 9 && !args[8].equals("no-negative-soa"))) {
+            System.err.println("usage: StsPeers DNS_HOST:PORT HTTPS_HOST:PORT CERT.pem KEY.pem COUNTS_FILE TTL ZONE_FILE POLICY_FILE [no-negative-soa]");
             System.exit(2);
         }
         InetSocketAddress dnsAt = hostPort(args[0]);
@@ -83,6 +86,7 @@ public final class StsPeers {
         origin = Name.fromString("test.");
         zone = zone(Files.readString(Path.of(args[6])), ttl);
         byte[] policy = Files.readAllBytes(Path.of(args[7]));
+        negativeSoa = args.length == 8;
 
         DatagramSocket udp = new DatagramSocket(dnsAt);
         ServerSocket tcp = new ServerSocket();
@@ -252,7 +256,9 @@ public final class StsPeers {
                 response.getHeader().setRcode(Rcode.NXDOMAIN);
             }
             // RFC 2308: the SOA in the authority section lets resolvers cache the negative answer
-            response.addRecord(zone.getSOA(), Section.AUTHORITY);
+            if (negativeSoa) {
+                response.addRecord(zone.getSOA(), Section.AUTHORITY);
+            }
             break;
         }
         return response.toWire(max);
