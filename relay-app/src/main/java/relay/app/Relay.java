@@ -174,7 +174,7 @@ public final class Relay implements AutoCloseable {
         try {
             admin = Optional.of(AdminServer.start(address, a.token(), metrics, readiness,
                     new QueueControl(database.dataSource(), clock, signal),
-                    new relay.sts.cache.PolicyStore(database.dataSource()))); // the policy cache views (relay sts cache)
+                    sts.map(StsWiring::store).orElseGet(() -> new relay.sts.cache.PolicyStore(database.dataSource()))));
         } catch (IOException e) {
             throw new IOException("cannot listen for admin HTTP on " + a.bind() + ":" + a.port() + ": " + e.getMessage(), e);
         }

@@ -38,11 +38,13 @@ final class StsWiring implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("relay.sts");
 
     private final TlsPolicySource source;
+    private final PolicyStore store;
     private final EventLoopGroup group;
     private final ScheduledExecutorService refresher;
 
-    private StsWiring(TlsPolicySource source, EventLoopGroup group, ScheduledExecutorService refresher) {
+    private StsWiring(TlsPolicySource source, PolicyStore store, EventLoopGroup group, ScheduledExecutorService refresher) {
         this.source = source;
+        this.store = store;
         this.group = group;
         this.refresher = refresher;
     }
@@ -64,13 +66,16 @@ final class StsWiring implements AutoCloseable {
         });
         if (!config.enabled()) {
             LOG.warn("mta-sts.enabled is off: no MTA-STS policy is looked up or enforced");
-            return new StsWiring(new PolicyOverrides(overrides, TlsPolicySource.none()), null, null);
+            return new StsWiring(new PolicyOverrides(overrides, TlsPolicySource.none()), new PolicyStore(dataSource), null,
+                    null);
         }
+        // the one store of the database: deliveries read it from memory, the admin's purge writes through it
+        PolicyStore store = new PolicyStore(dataSource);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         PolicyFetcher fetcher = new PolicyFetcher(dns, verifier, group, new FetchSettings(config.httpsPort(),
                 config.connectTimeout(), config.fetchTimeout(), FetchSettings.RFC_MAX_BYTES));
         StsPolicySource sts = new StsPolicySource(new StsDiscovery(dns), () -> new StsDiscovery(new Dns(dnsSettings)),
-                fetcher::fetch, new PolicyStore(dataSource), reports, events, clock, random);
+                fetcher::fetch, store, reports, events, clock, random);
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mta-sts-refresh");
             t.setDaemon(true);
@@ -78,7 +83,7 @@ final class StsWiring implements AutoCloseable {
         });
         long every = config.refreshCheck().toMillis();
         refresher.scheduleWithFixedDelay(() -> refresh(sts), every, every, TimeUnit.MILLISECONDS);
-        return new StsWiring(new PolicyOverrides(overrides, sts), group, refresher);
+        return new StsWiring(new PolicyOverrides(overrides, sts), store, group, refresher);
     }
 
     /** RFC 8461 §3.3 (STS-25): refresh policies in use before they expire; never let a failure kill the schedule. */
@@ -108,6 +113,11 @@ final class StsWiring implements AutoCloseable {
 
     TlsPolicySource source() {
         return source;
+    }
+
+    /** The policy cache, for the admin views (relay sts cache). */
+    PolicyStore store() {
+        return store;
     }
 
     @Override

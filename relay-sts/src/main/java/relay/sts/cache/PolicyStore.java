@@ -30,7 +30,16 @@ public final class PolicyStore {
     private static final Logger log = LoggerFactory.getLogger(PolicyStore.class);
     private static final String POLICY_COLUMNS = "domain, policy_id, fetched_at, expires_at, policy_text, last_used_at";
 
+    /** Domains kept in memory at most; beyond, the memory starts afresh (the table stays whole). */
+    static final int MEMORY_LIMIT = 10_000;
+
     private final DataSource dataSource;
+    /**
+     * What the table says of each domain asked recently (a policy, or none), so a delivery costs
+     * neither a query nor a parse: every write below goes through it. One store per database.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Domain, Optional<CachedPolicy>> memory =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The schema must have been migrated ({@link StsSchema#migrate}). */
     public PolicyStore(DataSource dataSource) {
@@ -39,8 +48,17 @@ public final class PolicyStore {
 
     /** The cached policy of {@code domain}, expired or not; empty when none or no longer valid. */
     public Optional<CachedPolicy> load(Domain domain) {
+        Optional<CachedPolicy> known = memory.get(domain);
+        if (known != null) {
+            return known;
+        }
         List<CachedPolicy> found = query("SELECT " + POLICY_COLUMNS + " FROM sts.policy WHERE domain = ?", domain.name());
-        return found.stream().findFirst();
+        Optional<CachedPolicy> loaded = found.stream().findFirst();
+        if (memory.size() >= MEMORY_LIMIT) {
+            memory.clear();
+        }
+        memory.putIfAbsent(domain, loaded);
+        return loaded;
     }
 
     /** Every cached policy that still parses, for the refresh and the policy view. */
@@ -84,7 +102,9 @@ public final class PolicyStore {
             }
             update(c, "DELETE FROM sts.fetch_failure WHERE domain = ?", domain.name());
             c.commit();
-            return new CachedPolicy(domain, policyId, policy, fetchedAt, expires, lastUsed);
+            CachedPolicy saved = new CachedPolicy(domain, policyId, policy, fetchedAt, expires, lastUsed);
+            memory.put(domain, Optional.of(saved));
+            return saved;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot store the MTA-STS policy of " + domain, e);
         }
@@ -95,6 +115,9 @@ public final class PolicyStore {
         try (Connection c = dataSource.getConnection()) {
             update(c, "UPDATE sts.policy SET last_used_at = GREATEST(last_used_at, ?) WHERE domain = ?",
                     usedAt.toEpochMilli(), domain.name());
+            Instant used = usedAt.truncatedTo(ChronoUnit.MILLIS);
+            memory.computeIfPresent(domain, (d, known) -> known.map(p -> used.isAfter(p.lastUsedAt())
+                    ? new CachedPolicy(p.domain(), p.policyId(), p.policy(), p.fetchedAt(), p.expiresAt(), used) : p));
         } catch (SQLException e) {
             throw new IllegalStateException("cannot update the MTA-STS policy of " + domain, e);
         }
@@ -116,6 +139,7 @@ public final class PolicyStore {
             }
             update(c, "DELETE FROM sts.fetch_failure WHERE domain = ?", domain.name());
             c.commit();
+            memory.remove(domain);
             return policies > 0;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot delete the MTA-STS policy of " + domain, e);

@@ -112,7 +112,8 @@ class PolicyStoreIT {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("UPDATE sts.policy SET policy_text = 'version: STSv1\nmode: enforce\nmax_age: 86400'");
         }
-        assertThat(store.load(DOMAIN)).isEmpty();
+        // a hand edit is read at the next start: a store keeps what it wrote in memory
+        assertThat(new PolicyStore(ds).load(DOMAIN)).isEmpty();
     }
 
     @Test
@@ -123,7 +124,25 @@ class PolicyStoreIT {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("UPDATE sts.policy SET expires_at = expires_at + 99999999");
         }
-        assertThat(store.load(DOMAIN).orElseThrow().expiresAt()).isEqualTo(T0.plusSeconds(3600));
+        assertThat(new PolicyStore(ds).load(DOMAIN).orElseThrow().expiresAt()).isEqualTo(T0.plusSeconds(3600));
+    }
+
+    /** What a delivery asks is answered from memory, and every write of the store keeps it true. */
+    @Test
+    void loadsAreAnsweredFromMemoryAndWritesKeepItTrue() throws SQLException {
+        JdbcDataSource ds = open();
+        PolicyStore store = new PolicyStore(ds);
+        assertThat(store.load(DOMAIN)).isEmpty();
+        store.save(DOMAIN, "id1", policy("version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n"), T0);
+        assertThat(store.load(DOMAIN)).hasValueSatisfying(p -> assertThat(p.policyId()).isEqualTo("id1"));
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("DELETE FROM sts.policy"); // behind the store's back: memory answers
+        }
+        assertThat(store.load(DOMAIN)).isPresent();
+        store.touch(DOMAIN, T0.plusSeconds(60));
+        assertThat(store.load(DOMAIN).orElseThrow().lastUsedAt()).isEqualTo(T0.plusSeconds(60));
+        store.delete(DOMAIN);
+        assertThat(store.load(DOMAIN)).isEmpty();
     }
 
     // the tables share the relay's database with another module's Flyway, in either order
