@@ -28,7 +28,11 @@ import relay.sts.cache.StsSchema;
 import relay.sts.fetch.FetchResult;
 import relay.sts.record.StsDiscovery;
 
-/** RFC 8460 §4.3.2.1: every failed policy fetch is counted for the domain's TLS report, with its type. */
+/**
+ * RFC 8460 §4.3.2.1 and RFC 8461 §6 (STS-72, RPT-29): every failed policy fetch for a valid TXT
+ * record is counted for the domain's TLS report, with its type; decided: also while the cached
+ * policy's mode is {@code none} (§6 case 1), whose sessions count as {@code no-policy-found}.
+ */
 class StsFetchReportingIT {
 
     private static final Domain DOMAIN = Domain.parse("example.test");
@@ -82,6 +86,25 @@ class StsFetchReportingIT {
 
         assertThat(recorded).extracting(TlsSessionResult::result)
                 .containsExactly(TlsResultType.STS_WEBPKI_INVALID, TlsResultType.STS_POLICY_INVALID);
+    }
+
+    @Test
+    void aFailedFetchIsCountedAlsoWhileTheCachedModeIsNone() throws Exception {
+        source(d -> new FetchResult.Fetched("version: STSv1\nmode: none\nmax_age: 86400\n"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8))).current(DOMAIN);
+        assertThat(recorded).isEmpty();
+
+        dns.setZone("_mta-sts TXT \"v=STSv1; id=8\"\n");
+        StsPolicySource failing = source(d -> new FetchResult.Failed(FetchResult.Failure.FETCH_ERROR, "HTTP 503"));
+        assertThat(failing.current(DOMAIN)).hasValueSatisfying(c -> assertThat(c.policyId()).isEqualTo("7"));
+
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(TlsResultType.STS_POLICY_FETCH_ERROR);
+            assertThat(r.policy().type()).isEqualTo(ReportedPolicy.Type.STS);
+            assertThat(r.policy().policyId()).isEqualTo("8");
+        });
+        // the sessions under the cached none policy: no policy, so never an STS failure
+        assertThat(failing.policyFor(DOMAIN).reported()).isEqualTo(ReportedPolicy.NO_POLICY_FOUND);
     }
 
     /** A fetch that is backed off (RFC 8461 §3.3) is not a new failure and is not counted again. */
