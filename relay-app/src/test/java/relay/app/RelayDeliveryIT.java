@@ -3,22 +3,14 @@ package relay.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import relay.core.testing.Loopback;
-import relay.core.testing.MiniDns;
 import relay.core.testing.TestMx;
-import relay.core.testing.TestPki;
 
 /**
  * The whole path, as the jar wires it from its configuration: a client submits over SMTP, the
@@ -30,39 +22,20 @@ class RelayDeliveryIT {
 
     @TempDir
     Path dir;
-    private MiniDns dns;
+    private RunningRelay running;
     private TestMx mx;
     private Relay relay;
 
     @BeforeEach
     void peers() throws Exception {
-        TestPki pki = TestPki.create("Relay Test CA");
-        int port = Loopback.commonFreePort(List.of(Loopback.host(2)));
-        mx = TestMx.on(Loopback.host(2), port).hostName("mx1.example.test")
-                .tls(pki.issue("mx1.example.test").serverContext()).start();
-        dns = Loopback.retryingBind(() -> MiniDns.start("example.test", """
-                @ MX 10 mx1
-                mx1 A 127.0.0.2
-                """));
-        Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
-        Path config = dir.resolve("relay.yaml");
-        List<String> lines = TestConfigs.relay(dir, dns, port, ca);
-        lines.addAll(List.of(
-                "queue:",
-                "  poll-interval: 100ms",
-                ""));
-        Files.writeString(config, String.join("\n", lines));
-        RelayConfig cfg = new ConfigLoader(Map.of()).load(Optional.of(config));
-        relay = Relay.start(cfg, Optional.empty(), Clock.systemUTC());
+        running = new RunningRelay(dir, Map.of());
+        mx = running.mx;
+        relay = running.relay;
     }
 
     @AfterEach
     void stop() {
-        if (relay != null) {
-            relay.close();
-        }
-        mx.close();
-        dns.close();
+        running.close();
     }
 
     @Test

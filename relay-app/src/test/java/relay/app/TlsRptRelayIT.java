@@ -171,7 +171,7 @@ class TlsRptRelayIT {
         List<String> lines = TestConfigs.relay(dir, dns, mxPort, ca);
         lines.addAll(List.of(
                 "  dead-host-memory: 0s",
-                "  idle-connection-time: 0s",
+                "  max-idle-per-destination: 0", // a session per delivery, so each is counted
                 "queue:",
                 "  poll-interval: 100ms",
                 "mta-sts:",
