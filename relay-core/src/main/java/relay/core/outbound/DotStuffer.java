@@ -11,30 +11,49 @@ final class DotStuffer {
     private int previous = -1;
 
     /**
-     * One pass over a plain byte array: the output can grow by at most one byte per input byte
-     * (a dot doubled or a CR added), so it is sized once and filled by index; no per-byte stream
-     * calls (they were a fifth of the delivery CPU).
+     * Copies each line with {@code System.arraycopy} and looks only at line starts (a dot to
+     * double) and line ends (a CR to add before a bare LF): the bytes between cost one comparison
+     * each. The byte-by-byte versions were the biggest single item in the delivery profile.
      */
     byte[] encode(byte[] chunk, int length) {
-        byte[] out = new byte[length * 2];
+        byte[] out = new byte[length + (length >> 4) + 8];
         int o = 0;
+        int i = 0;
         boolean atStart = lineStart;
-        int prev = previous;
-        for (int i = 0; i < length; i++) {
-            byte b = chunk[i];
-            if (atStart && b == '.') {
+        while (i < length) {
+            if (atStart && chunk[i] == '.') {
+                out = room(out, o, 1);
                 out[o++] = '.';
             }
-            if (b == '\n' && prev != '\r') {
+            int j = i;
+            while (j < length && chunk[j] != '\n') {
+                j++;
+            }
+            int run = j - i;
+            out = room(out, o, run + 2);
+            System.arraycopy(chunk, i, out, o, run);
+            o += run;
+            if (j == length) {
+                atStart = atStart && run == 0;
+                break;
+            }
+            int before = j > 0 ? chunk[j - 1] : previous;
+            if (before != '\r') {
                 out[o++] = '\r';
             }
-            out[o++] = b;
-            atStart = b == '\n';
-            prev = b;
+            out[o++] = '\n';
+            atStart = true;
+            i = j + 1;
         }
         lineStart = atStart;
-        previous = prev;
+        if (length > 0) {
+            previous = chunk[length - 1];
+        }
         return o == out.length ? out : java.util.Arrays.copyOf(out, o);
+    }
+
+    private static byte[] room(byte[] out, int used, int more) {
+        return used + more <= out.length ? out : java.util.Arrays.copyOf(out, Math.max(out.length * 2, used + more));
     }
 
     /** The end of the content: a CRLF if the message lacked one, then the final dot. */

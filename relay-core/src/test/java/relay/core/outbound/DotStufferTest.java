@@ -42,6 +42,46 @@ class DotStufferTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(unescape(expected));
     }
 
+    /** Random messages of dots, CRs, LFs and letters, in random chunks, against the rules spelled out byte by byte. */
+    @org.junit.jupiter.api.RepeatedTest(200)
+    void matchesTheRulesOnRandomInputInRandomChunks(org.junit.jupiter.api.RepetitionInfo rep) {
+        java.util.Random random = new java.util.Random(rep.getCurrentRepetition());
+        byte[] alphabet = {'.', '\r', '\n', 'a', 'b'};
+        byte[] in = new byte[random.nextInt(200)];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = alphabet[random.nextInt(alphabet.length)];
+        }
+        DotStuffer s = new DotStuffer();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < in.length; ) {
+            int n = Math.min(1 + random.nextInt(17), in.length - i);
+            out.writeBytes(s.encode(java.util.Arrays.copyOfRange(in, i, i + n), n));
+            i += n;
+        }
+        out.writeBytes(s.finish());
+        assertThat(out.toByteArray()).isEqualTo(reference(in));
+    }
+
+    /** RFC 5321 §4.5.2 and §2.3.8, one byte at a time. */
+    private static byte[] reference(byte[] in) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        boolean lineStart = true;
+        int previous = -1;
+        for (byte b : in) {
+            if (lineStart && b == '.') {
+                out.write('.');
+            }
+            if (b == '\n' && previous != '\r') {
+                out.write('\r');
+            }
+            out.write(b);
+            lineStart = b == '\n';
+            previous = b;
+        }
+        out.writeBytes(lineStart ? new byte[] {'.', '\r', '\n'} : new byte[] {'\r', '\n', '.', '\r', '\n'});
+        return out.toByteArray();
+    }
+
     private static String unescape(String s) {
         return s.strip().replace("\\r", "\r").replace("\\n", "\n");
     }
