@@ -142,8 +142,9 @@ final class ConfigCheck {
         if (t.organizationName().isBlank()) {
             fail("tlsrpt.organization-name", "must name your organization when tlsrpt.enabled is on");
         }
+        Domain submitter = null;
         try {
-            relay.core.mail.MailAddress.parse(t.contactInfo(), false);
+            submitter = relay.core.mail.MailAddress.parse(t.contactInfo(), false).domain();
         } catch (IllegalArgumentException e) {
             fail("tlsrpt.contact-info", "must be a mail address when tlsrpt.enabled is on (" + e.getMessage() + ")");
         }
@@ -159,7 +160,6 @@ final class ConfigCheck {
         } catch (IllegalArgumentException e) {
             fail(t.dkim().selector().isBlank() ? "tlsrpt.dkim.selector" : "tlsrpt.dkim.key-file", e.getMessage());
         }
-        Domain submitter = relay.core.mail.MailAddress.parse(t.contactInfo(), false).domain();
         if (!key.covers(submitter)) {
             // RFC 8460 §3 (RPT-41): the reporting domain signs its reports
             fail("tlsrpt.dkim.domain", "must be the domain of tlsrpt.contact-info (" + submitter + ") or a parent of it");

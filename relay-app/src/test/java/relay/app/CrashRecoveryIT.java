@@ -44,21 +44,7 @@ class CrashRecoveryIT {
     @Test
     void everyAcknowledgedMessageSurvivesKillMinusNineAndIsDelivered() throws Exception {
         int port = freePort();
-        Path config = dir.resolve("relay.yaml");
-        Files.writeString(config, String.join("\n",
-                "hostname: relay.test",
-                "data:",
-                "  dir: " + dir.resolve("data"),
-                "smtp:",
-                "  port: " + port,
-                "admin:",
-                "  port: 0",
-                "queue:",
-                "  first-retry: 1s",
-                "  max-retry: 2s",
-                "  poll-interval: 200ms",
-                "  workers: 4",
-                ""));
+        Path config = config(port, "  first-retry: 1s", "  max-retry: 2s");
         Path delivered = dir.resolve("delivered.log");
 
         // first life: deliveries are slow, so most accepted mail is still queued when it dies
@@ -93,20 +79,7 @@ class CrashRecoveryIT {
     @Test
     void sigtermDuringDeliveryLosesNothingAndLeavesNoLeaseHeld() throws Exception {
         int port = freePort();
-        Path config = dir.resolve("relay.yaml");
-        Files.writeString(config, String.join("\n",
-                "hostname: relay.test",
-                "data:",
-                "  dir: " + dir.resolve("data"),
-                "smtp:",
-                "  port: " + port,
-                "admin:",
-                "  port: 0",
-                "queue:",
-                "  poll-interval: 200ms",
-                "  workers: 4",
-                "shutdown-grace: 1s",
-                ""));
+        Path config = config(port, "shutdown-grace: 1s");
         Path delivered = dir.resolve("delivered.log");
         // each delivery takes 20 s: far longer than the grace, so the ones in flight must be handed back
         Process first = startRelay(config, delivered, 20_000, port);
@@ -143,6 +116,25 @@ class CrashRecoveryIT {
         startRelay(config, delivered, 0, port);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> assertThat(deliveredIds(delivered)).containsAll(acknowledged));
+    }
+
+    /** The child relay's configuration: SMTP on {@code port}, four workers, then {@code more} lines. */
+    private Path config(int port, String... more) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "hostname: relay.test",
+                "data:",
+                "  dir: " + dir.resolve("data"),
+                "smtp:",
+                "  port: " + port,
+                "admin:",
+                "  port: 0",
+                "queue:",
+                "  poll-interval: 200ms",
+                "  workers: 4"));
+        lines.addAll(List.of(more));
+        Path config = dir.resolve("relay.yaml");
+        Files.writeString(config, String.join("\n", lines) + "\n");
+        return config;
     }
 
     private static void submitUntilStopped(int port, int session, Set<String> acknowledged, AtomicBoolean stop) {

@@ -343,17 +343,23 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         }
     }
 
-    /** RFC 8460 §4: one result per session that reached the TLS decision; never lets a failure out. */
+    /** RFC 8460 §4: one result per session that reached the TLS decision. */
     private void record(Domain domain, TransportPolicy policy, SessionSetup.TlsOutcome t, SmtpSession s, String mxName) {
+        report(new TlsSessionResult(domain, policy.reported(), t.type(),
+                s.local().map(a -> a.getAddress().getHostAddress()), Optional.of(mxName), s.greetingName(),
+                Optional.of(s.remote().getAddress().getHostAddress()),
+                t.detail().isEmpty() ? Optional.empty() : Optional.of(t.detail()), clock.instant()));
+    }
+
+    /** Hands a result to the recorder; a failing recorder never costs a delivery. */
+    private void report(TlsSessionResult result) {
         try {
-            reports.record(new TlsSessionResult(domain, policy.reported(), t.type(),
-                    s.local().map(a -> a.getAddress().getHostAddress()), Optional.of(mxName), s.greetingName(),
-                    Optional.of(s.remote().getAddress().getHostAddress()),
-                    t.detail().isEmpty() ? Optional.empty() : Optional.of(t.detail()), clock.instant()));
+            reports.record(result);
         } catch (RuntimeException e) {
             LOG.warn("tls report recording failed: {}", e.toString());
         }
     }
+
 
     /**
      * RFC 8460 has no result type for an MX the MTA-STS policy does not list (RPT-33); the
@@ -366,13 +372,9 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
 
     /** An MX skipped under {@code enforce} because the policy does not list it: no addresses, no session. */
     private void recordSkipped(Domain domain, TransportPolicy policy, Domain mx) {
-        try {
-            reports.record(new TlsSessionResult(domain, policy.reported(), TlsResultType.VALIDATION_FAILURE,
-                    Optional.empty(), Optional.of(mx.name()), Optional.empty(), Optional.empty(),
-                    Optional.of(MX_NOT_IN_POLICY), clock.instant()));
-        } catch (RuntimeException e) {
-            LOG.warn("tls report recording failed: {}", e.toString());
-        }
+        report(new TlsSessionResult(domain, policy.reported(), TlsResultType.VALIDATION_FAILURE,
+                Optional.empty(), Optional.of(mx.name()), Optional.empty(), Optional.empty(),
+                Optional.of(MX_NOT_IN_POLICY), clock.instant()));
     }
 
     /** Connect, greeting, EHLO, STARTTLS and the certificate check, AUTH: a session ready for MAIL. */
