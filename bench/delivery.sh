@@ -19,7 +19,9 @@
 #
 # What runs (loopback only; everything is started, and stopped at exit, by this script):
 #   dnsmasq     127.0.0.1:5391  example.test: sink A 127.0.0.7, mx1 A 127.0.0.8;
-#                               twomx.test: MX 10 mxa (127.0.0.7), MX 10 mxb (127.0.0.9); TTL 300
+#                               twomx.test: MX 10 mxa (127.0.0.7), MX 10 mxb (127.0.0.9); TTL 300;
+#                               authoritative mode, so NXDOMAIN/NODATA answers carry the SOA and
+#                               a resolver may cache them (RFC 2308 §5), as with any real zone
 #   smtp-sink   127.0.0.7:25    plain sink (no STARTTLS); also "mxa" of twomx.test
 #   smtp-sink   127.0.0.9:25    "mxb" of twomx.test (blackhole case only)
 #   TlsSink     127.0.0.8:25    java bench/TlsSink.java: STARTTLS sink, certificate for
@@ -281,7 +283,8 @@ log "   throwaway CA $PKI/ca.crt; sink certificate mx1.example.test ($( [ "$KEYT
 # ---------------------------------------------------------------- DNS
 dnsmasq --keep-in-foreground --port="$DNS_PORT" --listen-address="$DNS_ADDR" --bind-interfaces \
   --no-resolv --no-hosts --user=root --pid-file= --local-ttl=300 --log-facility="$OUT/dnsmasq.log" \
-  --local=/example.test/ --local=/twomx.test/ \
+  --auth-server=ns.example.test,"$DNS_ADDR" --auth-zone=example.test --auth-zone=twomx.test \
+  --auth-ttl=300 --auth-soa=1,hostmaster.example.test \
   --host-record=sink.example.test,"$PLAIN_ADDR" --host-record=mx1.example.test,"$TLS_ADDR" \
   --mx-host=twomx.test,mxa.twomx.test,10 --mx-host=twomx.test,mxb.twomx.test,10 \
   --host-record=mxa.twomx.test,"$PLAIN_ADDR" --host-record=mxb.twomx.test,"$BH_ADDR" &
