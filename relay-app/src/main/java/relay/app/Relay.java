@@ -42,6 +42,7 @@ import relay.core.report.TlsReportRecorder;
 import relay.queue.Database;
 import relay.queue.GroupCommit;
 import relay.queue.H2Spool;
+import relay.queue.Handoff;
 import relay.queue.QueueControl;
 import relay.queue.QueueSettings;
 import relay.queue.QueueStore;
@@ -128,7 +129,8 @@ public final class Relay implements AutoCloseable {
         Optional<Scheduler> scheduler = deliverer.map(a -> new Scheduler(store, a, signal, queueSettings, q.pollInterval(),
                 "relay-" + Long.toHexString(random.nextLong())));
         H2Spool spool = new H2Spool(database.dataSource(), groupCommit, clock, queueSettings, signal,
-                Optional.of(new StorageGuard(dir, config.data().minFreeSpace().octets())));
+                Optional.of(new StorageGuard(dir, config.data().minFreeSpace().octets())),
+                scheduler.map(Scheduler::handoff).orElse(Handoff.none()));
         SmtpListener listener = new SmtpListener(listenerSettings(config, hostName), spool, clock, random,
                 metrics.listenerEvents());
         metrics.watchQueue(store, clock);

@@ -51,7 +51,8 @@ public final class Database implements AutoCloseable {
         poolMetrics.ifPresent(config::setMetricsTrackerFactory);
         HikariDataSource ds = new HikariDataSource(config);
         try {
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration")
+                    .javaMigrations(new V3__RecipientKeyWithoutCascade()).load().migrate();
         } catch (RuntimeException e) {
             ds.close();
             throw e;

@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import relay.core.mail.Envelope;
 import relay.core.mail.MailAddress;
 import relay.core.mail.QueueId;
@@ -25,6 +26,19 @@ final class MessageWriter {
      */
     static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires)
             throws SQLException, IOException {
+        return insert(c, id, envelope, body, now, expires, Optional.empty());
+    }
+
+    /** The recipients are stored already claimed by {@code owner} until {@code until} (see {@link Handoff}). */
+    record Lease(String owner, Instant until) {
+    }
+
+    /**
+     * As {@link #insert(Connection, QueueId, Envelope, InputStream, Instant, Instant)}; with a
+     * lease, the recipients are stored {@code DELIVERING} under it instead of {@code QUEUED}.
+     */
+    static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires,
+            Optional<Lease> lease) throws SQLException, IOException {
         TrackingInputStream in = new TrackingInputStream(body);
         try (PreparedStatement m = c.prepareStatement("INSERT INTO message"
                 + " (id, sender, smtputf8, eightbit, received_at, expires_at, body, tls_optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -51,14 +65,17 @@ final class MessageWriter {
             throw in.failure();
         }
         List<MailAddress> recipients = envelope.recipients();
-        try (PreparedStatement r = c.prepareStatement("INSERT INTO recipient"
-                + " (message_id, seq, address, domain, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, 'QUEUED', 0, ?)")) {
+        try (PreparedStatement r = c.prepareStatement("INSERT INTO recipient (message_id, seq, address, domain, state,"
+                + " attempts, next_attempt_at, lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)")) {
             for (int i = 0; i < recipients.size(); i++) {
                 r.setString(1, id.value());
                 r.setInt(2, i);
                 r.setString(3, recipients.get(i).toString());
                 r.setString(4, recipients.get(i).domain().name());
-                r.setTimestamp(5, Timestamp.from(now));
+                r.setString(5, lease.isPresent() ? "DELIVERING" : "QUEUED");
+                r.setTimestamp(6, Timestamp.from(now));
+                r.setString(7, lease.map(Lease::owner).orElse(null));
+                r.setTimestamp(8, lease.map(l -> Timestamp.from(l.until())).orElse(null));
                 r.addBatch();
             }
             r.executeBatch();

@@ -140,18 +140,44 @@ public final class QueueControl {
      * mail from going out, and would only lose the attempt's record.
      */
     public Removal delete(QueueId id) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement d = c.prepareStatement("DELETE FROM message WHERE id = ? AND NOT EXISTS (SELECT 1"
-                     + " FROM recipient WHERE message_id = ? AND state = 'DELIVERING' AND lease_until > ?)")) {
-            d.setString(1, id.value());
-            d.setString(2, id.value());
-            d.setTimestamp(3, Timestamp.from(clock.instant()));
-            if (d.executeUpdate() > 0) {
-                LOG.info("deleted id={} (operator, no DSN)", id);
-                return Removal.DELETED;
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Removal removal = deleteLocked(c, id);
+                c.commit();
+                if (removal == Removal.DELETED) {
+                    LOG.info("deleted id={} (operator, no DSN)", id);
+                }
+                return removal;
+            } catch (SQLException | RuntimeException e) {
+                H2Spool.rollback(c);
+                throw e;
             }
-            return exists(c, id) ? Removal.DELIVERING : Removal.NOT_FOUND;
         }
+    }
+
+    private Removal deleteLocked(Connection c, QueueId id) throws SQLException {
+        // the message row's lock keeps an attempt from recording (and deleting) meanwhile
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM message WHERE id = ? FOR UPDATE")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return Removal.NOT_FOUND;
+                }
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM recipient WHERE message_id = ?"
+                + " AND state = 'DELIVERING' AND lease_until > ? FETCH FIRST 1 ROWS ONLY")) {
+            s.setString(1, id.value());
+            s.setTimestamp(2, Timestamp.from(clock.instant()));
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    return Removal.DELIVERING;
+                }
+            }
+        }
+        QueueStore.delete(c, id);
+        return Removal.DELETED;
     }
 
     private static boolean exists(Connection c, QueueId id) throws SQLException {

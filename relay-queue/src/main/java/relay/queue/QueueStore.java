@@ -215,6 +215,43 @@ public final class QueueStore {
         tell(states, Duration.between(arrival, now));
     }
 
+    /**
+     * Records the outcomes of a message's first attempt made straight after its hand-off. The
+     * common case, every recipient of a single-domain message delivered, is one statement: the
+     * message is deleted with its recipients, whose rows nothing else reads. Anything else
+     * (a deferral, a bounce, a message with several domains) is recorded as {@link #apply} does.
+     */
+    void applyFresh(FreshAttempt fresh, List<RecipientOutcome> outcomes) throws SQLException {
+        Map<String, Outcome> byAddress = new HashMap<>();
+        for (RecipientOutcome o : outcomes) {
+            byAddress.put(o.recipient().toString(), o.outcome());
+        }
+        List<String> addresses = fresh.request().recipients().stream().map(MailAddress::toString).toList();
+        boolean allDelivered = addresses.stream().allMatch(a -> byAddress.get(a) instanceof Outcome.Delivered);
+        if (!fresh.wholeMessage() || !allDelivered) {
+            apply(fresh.claim(), outcomes);
+            return;
+        }
+        Instant now = clock.instant();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                delete(c, fresh.claim().id());
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                H2Spool.rollback(c);
+                throw e;
+            }
+        }
+        List<String> states = new ArrayList<>();
+        for (String address : addresses) {
+            Outcome o = byAddress.get(address);
+            logOutcome(fresh.claim().id(), address, 1, "DELIVERED", o.status(), o.remoteMta(), o.diagnostic());
+            states.add("DELIVERED");
+        }
+        tell(states, Duration.between(fresh.arrival(), now));
+    }
+
     /** Tells the observer what was committed; an observer's bug never fails the attempt. */
     private void tell(List<String> states, Duration sinceArrival) {
         for (String state : states) {
@@ -249,9 +286,13 @@ public final class QueueStore {
         return rows;
     }
 
-    /** The message's arrival and expiry times, in that order. */
+    /**
+     * The message's arrival and expiry times, in that order. Locks the message row until the
+     * caller's transaction ends, so two attempts at different domains of one message record one
+     * after the other: each then sees the other's outcomes, and the last one deletes the message.
+     */
     private static Instant[] arrivalAndExpiry(Connection c, QueueId id) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT received_at, expires_at FROM message WHERE id = ?")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT received_at, expires_at FROM message WHERE id = ? FOR UPDATE")) {
             s.setString(1, id.value());
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
@@ -299,10 +340,15 @@ public final class QueueStore {
             u.setInt(7, row.seq());
             u.executeUpdate();
         }
-        LOG.info("delivery id={} to=<{}> attempt={} state={} status={} mta={} detail=\"{}\"", id, row.address(),
-                row.attempts() + 1, state.toLowerCase(java.util.Locale.ROOT), status, o.remoteMta().orElse("-"),
-                truncate(diagnostic, 300));
+        logOutcome(id, row.address(), row.attempts() + 1, state, status, o.remoteMta(), diagnostic);
         return state;
+    }
+
+    /** The one log line per recipient and attempt. */
+    private static void logOutcome(QueueId id, String address, int attempt, String state, String status,
+            Optional<String> remoteMta, String diagnostic) {
+        LOG.info("delivery id={} to=<{}> attempt={} state={} status={} mta={} detail=\"{}\"", id, address, attempt,
+                state.toLowerCase(java.util.Locale.ROOT), status, remoteMta.orElse("-"), truncate(diagnostic, 300));
     }
 
     /**
@@ -338,11 +384,29 @@ public final class QueueStore {
                 u.executeUpdate();
             }
         }
-        try (PreparedStatement d = c.prepareStatement("DELETE FROM message WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
-                + " recipient WHERE message_id = ? AND state NOT IN ('DELIVERED', 'BOUNCED'))")) {
-            d.setString(1, id.value());
-            d.setString(2, id.value());
-            d.executeUpdate();
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM recipient WHERE message_id = ?"
+                + " AND state NOT IN ('DELIVERED', 'BOUNCED') FETCH FIRST 1 ROWS ONLY")) {
+            s.setString(1, id.value());
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        delete(c, id);
+    }
+
+    /**
+     * Deletes a message and its recipients in the caller's transaction: the recipients first, as
+     * the foreign key wants (it does not cascade, see {@link V3__RecipientKeyWithoutCascade}).
+     */
+    static void delete(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement r = c.prepareStatement("DELETE FROM recipient WHERE message_id = ?");
+             PreparedStatement m = c.prepareStatement("DELETE FROM message WHERE id = ?")) {
+            r.setString(1, id.value());
+            r.executeUpdate();
+            m.setString(1, id.value());
+            m.executeUpdate();
         }
     }
 

@@ -297,4 +297,66 @@ class H2SpoolIT {
         assertThat(m.receivedAt()).isEqualTo(QueueFixture.T0.plus(Duration.ofHours(3)));
         assertThat(m.expiresAt()).isEqualTo(m.receivedAt().plus(q.settings.lifetime()));
     }
+
+    /** Hands out slots and remembers what became of them. */
+    private static final class RecordingHandoff implements Handoff {
+        final List<List<FreshAttempt>> submitted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicLong kept = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public Optional<Slot> reserve() {
+            return Optional.of(new Slot("relay-test", n -> {
+                kept.addAndGet(n);
+                return true;
+            }, (attempts, n) -> submitted.add(attempts), n -> {
+                kept.addAndGet(-n);
+                released.incrementAndGet();
+            }));
+        }
+    }
+
+    @Test
+    void aStoredMessageIsHandedOffAsOneFirstAttemptPerDomain() throws Exception {
+        RecordingHandoff handoff = new RecordingHandoff();
+        H2Spool spool = q.spoolWith(handoff);
+        QueueId id = q.newId();
+        byte[] body = QueueFixture.message("split");
+
+        spool.accept(id, envelope("a@origin.example", "b@one.example", "c@two.example", "d@one.example"),
+                new ByteArrayInputStream(body));
+
+        assertThat(handoff.submitted).singleElement().satisfies(attempts -> {
+            assertThat(attempts).extracting(a -> a.claim().domain().name()).containsExactly("one.example", "two.example");
+            assertThat(attempts.get(0).request().recipients()).extracting(Object::toString)
+                    .containsExactly("b@one.example", "d@one.example");
+            assertThat(attempts).allSatisfy(a -> {
+                assertThat(a.claim().id()).isEqualTo(id);
+                assertThat(a.claim().owner()).isEqualTo("relay-test");
+                assertThat(a.wholeMessage()).isFalse();
+                assertThat(a.request().attempt()).isEqualTo(1);
+                assertThat(a.request().message().open().readAllBytes()).isEqualTo(q.message(id).orElseThrow().body());
+            });
+        });
+        assertThat(handoff.kept.get()).isEqualTo(q.message(id).orElseThrow().size());
+        assertThat(q.count("SELECT COUNT(*) FROM recipient WHERE state = 'DELIVERING' AND lease_owner = 'relay-test'"))
+                .isEqualTo(3);
+    }
+
+    @Test
+    void aMessageThatIsNotStoredGivesItsSlotBack() throws Exception {
+        RecordingHandoff handoff = new RecordingHandoff();
+        H2Spool spool = q.spoolWith(handoff);
+        IOException failure = new IOException("client timed out in DATA");
+
+        assertThatThrownBy(() -> spool.accept(q.newId(), envelope("a@origin.example", "b@dest.example"),
+                new FailingBody(1000, failure))).isSameAs(failure);
+        q.update("DROP TABLE recipient");
+        assertThatThrownBy(() -> spool.accept(q.newId(), envelope("a@origin.example", "b@dest.example"),
+                new ByteArrayInputStream(QueueFixture.message("lost?")))).isInstanceOf(SpoolException.class);
+
+        assertThat(handoff.submitted).isEmpty();
+        assertThat(handoff.released.get()).isEqualTo(2);
+        assertThat(handoff.kept.get()).isZero();
+    }
 }

@@ -53,6 +53,11 @@ final class QueueFixture implements AutoCloseable {
         this.store = new QueueStore(db.dataSource(), clock, settings, new Random(7));
     }
 
+    /** A spool over the same database that hands fresh mail to {@code handoff}. */
+    H2Spool spoolWith(Handoff handoff) {
+        return new H2Spool(db.dataSource(), groupCommit, clock, settings, signal, Optional.empty(), handoff);
+    }
+
     @Override
     public void close() {
         groupCommit.close();

@@ -550,4 +550,41 @@ class QueueStoreIT {
             assertThat(Arrays.equals(in.readAllBytes(), q.message(dsnId).orElseThrow().body())).isTrue();
         }
     }
+
+    /**
+     * Two attempts at the two domains of one message record at the same moment. Without the
+     * message row's lock each transaction sees the other's recipient still leased, neither
+     * deletes the message, and it stays in the spool for ever with every recipient final.
+     */
+    @Test
+    void twoAttemptsRecordingAtOnceStillDeleteTheirMessage() throws Exception {
+        QueueId id = q.accept("alice@origin.example", "bob@one.example", "carol@two.example");
+        List<Claim> claims = q.store.claimDue(10, "relay-test");
+        assertThat(claims).hasSize(2);
+        QueueStore racing = new QueueStore(new CommitBarrierDataSource(q.db.dataSource(), 2, Duration.ofSeconds(1)),
+                q.clock, q.settings, new java.util.Random(7));
+        Outcome ok = new Outcome.Delivered("2.0.0", "250 Ok", Optional.of("mx.example"));
+
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (Claim claim : claims) {
+            DeliveryRequest request = q.store.load(claim).orElseThrow();
+            Thread t = new Thread(() -> {
+                try {
+                    racing.apply(claim, ScriptedAgent.each(request, ok));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join(20_000);
+        }
+
+        assertThat(failures).isEmpty();
+        assertThat(q.message(id)).isEmpty();
+        assertThat(q.recipients(id)).isEmpty();
+    }
 }
