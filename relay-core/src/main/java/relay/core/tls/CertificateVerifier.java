@@ -4,7 +4,9 @@ import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.KeyStore;
 import java.security.cert.CertPathBuilder;
+import java.security.MessageDigest;
 import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathBuilderResult;
 import java.security.cert.CertStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
@@ -15,6 +17,11 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
@@ -114,7 +121,33 @@ public final class CertificateVerifier {
         }
     }
 
+    /** Paths remembered at most; the least recently used goes first. */
+    static final int REMEMBERED_PATHS = 1024;
+
+    /**
+     * Paths built, by the chain they were built from, with the time window in which every
+     * certificate on the path is valid. Building a path is the costliest step of a verified
+     * session on our side, and a host presents the same chain in every session.
+     */
+    private final Map<String, Window> paths = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Window> eldest) {
+            return size() > REMEMBERED_PATHS;
+        }
+    });
+
+    private record Window(Instant from, Instant until) {
+        boolean covers(Instant t) {
+            return !t.isBefore(from) && !t.isAfter(until);
+        }
+    }
+
     private CertificateVerdict path(X509Certificate leaf, List<X509Certificate> chain, Date now) {
+        Optional<String> key = key(chain);
+        Window known = key.map(paths::get).orElse(null);
+        if (known != null && known.covers(now.toInstant())) {
+            return new CertificateVerdict.Trusted();
+        }
         try {
             X509CertSelector target = new X509CertSelector();
             target.setCertificate(leaf);
@@ -122,7 +155,8 @@ public final class CertificateVerifier {
             params.setRevocationEnabled(false);
             params.setDate(now);
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(chain)));
-            CertPathBuilder.getInstance("PKIX").build(params);
+            CertPathBuilderResult built = CertPathBuilder.getInstance("PKIX").build(params);
+            key.ifPresent(k -> paths.put(k, window(built.getCertPath().getCertificates())));
             return new CertificateVerdict.Trusted();
         } catch (CertPathBuilderException e) {
             return new CertificateVerdict.NotTrusted("no path to a trusted root for " + leaf.getSubjectX500Principal().getName()
@@ -131,6 +165,39 @@ public final class CertificateVerifier {
             return new CertificateVerdict.NotTrusted("no trust anchors configured");
         } catch (GeneralSecurityException e) {
             return new CertificateVerdict.NotTrusted(e.getMessage());
+        }
+    }
+
+    /** RFC 5280 §6.1.3 (a)(2): the path holds while every certificate on it is within its validity. */
+    private static Window window(List<? extends Certificate> path) {
+        Instant from = Instant.MIN;
+        Instant until = Instant.MAX;
+        for (Certificate c : path) {
+            if (c instanceof X509Certificate x) {
+                Instant notBefore = x.getNotBefore().toInstant();
+                Instant notAfter = x.getNotAfter().toInstant();
+                from = notBefore.isAfter(from) ? notBefore : from;
+                until = notAfter.isBefore(until) ? notAfter : until;
+            }
+        }
+        return new Window(from, until);
+    }
+
+    /** The SHA-256 of the chain's encodings, in the order sent; empty if one cannot be encoded. */
+    private static Optional<String> key(List<X509Certificate> chain) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (X509Certificate c : chain) {
+                byte[] der = c.getEncoded();
+                sha.update((byte) (der.length >>> 24));
+                sha.update((byte) (der.length >>> 16));
+                sha.update((byte) (der.length >>> 8));
+                sha.update((byte) der.length);
+                sha.update(der);
+            }
+            return Optional.of(HexFormat.of().formatHex(sha.digest()));
+        } catch (GeneralSecurityException e) {
+            return Optional.empty();
         }
     }
 }

@@ -85,6 +85,26 @@ public final class TestPki {
         }
     }
 
+    /**
+     * An intermediate CA issued by this one, valid from {@code notBefore} to {@code notAfter}; its
+     * leaves' chains are the leaf and the intermediate (the root stays the trust anchor).
+     */
+    public TestPki intermediate(String commonName, Instant notBefore, Instant notAfter) {
+        KeyPair keys = newKeyPair();
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(notBefore),
+                    Date.from(notAfter), new X500Principal("CN=" + commonName), keys.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca))
+                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
+            return new TestPki(keys, sign(builder, caKeys.getPrivate()));
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A server certificate for {@code dnsNames}, valid from an hour ago for a day. */
     public Leaf issue(String... dnsNames) {
         Instant now = Instant.now();

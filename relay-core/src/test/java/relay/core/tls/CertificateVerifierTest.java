@@ -157,6 +157,53 @@ class CertificateVerifierTest {
         assertThat(verifier.verify(sent, MX)).isEqualTo(new CertificateVerdict.Trusted());
     }
 
+    /**
+     * A path once built is remembered (building it is most of a verified handshake's cost on our
+     * side), but only within the validity of the certificates on it: an intermediate that expires
+     * before the leaf ends the path, remembered or not.
+     */
+    @Test
+    void aRememberedPathStillEndsWhenItsIntermediateExpires() {
+        TestPki intermediate = pki.intermediate("Short Intermediate", NOW.minus(Duration.ofDays(2)), NOW.plus(Duration.ofDays(5)));
+        Certificate[] sent = intermediate.issue(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(30)), MX).chain()
+                .toArray(new Certificate[0]);
+        MutableTime time = new MutableTime(NOW);
+        CertificateVerifier remembering = new CertificateVerifier(Set.of(new TrustAnchor(pki.caCertificate(), null)), time);
+
+        assertThat(remembering.verify(sent, MX)).isEqualTo(new CertificateVerdict.Trusted());
+        time.now = NOW.plus(Duration.ofDays(4));
+        assertThat(remembering.verify(sent, MX)).isEqualTo(new CertificateVerdict.Trusted());
+        time.now = NOW.plus(Duration.ofDays(6));
+        assertThat(remembering.verify(sent, MX)).isInstanceOf(CertificateVerdict.Expired.class);
+        // the same chain for another name is still judged by name
+        time.now = NOW.plus(Duration.ofDays(4));
+        assertThat(remembering.verify(sent, "mx2.example.test")).isInstanceOf(CertificateVerdict.HostMismatch.class);
+    }
+
+    /** A clock the test moves. */
+    private static final class MutableTime extends Clock {
+        volatile Instant now;
+
+        MutableTime(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
     // RFC 5280 §6: a path to a trusted root; RFC 5280 §4.2.1.12: fit for a TLS server
 
     @Test
