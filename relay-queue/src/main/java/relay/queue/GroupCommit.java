@@ -3,6 +3,7 @@ package relay.queue;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,9 +18,14 @@ import relay.core.spool.SpoolException;
  * Makes committed transactions durable, many at a time. An H2 commit only reaches memory; H2
  * writes and syncs its file about once a second, and never combines the syncs of concurrent
  * commits. So after its commit each accept calls {@link #awaitDurable}, and one thread runs
- * {@code CHECKPOINT SYNC} (write the pending changes, then fsync) for every caller that arrived
- * before the sync began. Callers that arrive during a sync share the next one: with N sessions
- * committing at once there is one sync per batch, not per message.
+ * {@code CHECKPOINT SYNC} (write the pending changes as one chunk, then fsync) for every caller
+ * that arrived before the sync began. Callers that arrive during a sync share the next one: with
+ * N sessions committing at once there is one sync per batch, not per message.
+ *
+ * <p>Under load (the last batch had more than one caller) the thread waits up to
+ * {@code gather} for more callers before it syncs, as PostgreSQL's {@code commit_delay} does:
+ * every chunk H2 writes carries a fixed cost (its page tree, the chunk's metadata), so fewer and
+ * larger chunks cost less CPU per message. A lone message is synced at once.
  */
 public final class GroupCommit implements AutoCloseable {
 
@@ -28,12 +34,24 @@ public final class GroupCommit implements AutoCloseable {
     private final DataSource dataSource;
     private final Thread thread;
     private final AtomicLong syncs = new AtomicLong();
+    private final long gatherNanos;
     private CompletableFuture<Void> next = new CompletableFuture<>();
-    private boolean waiting;
+    /** Callers waiting for the next sync. */
+    private int waiting;
+    private int lastBatch;
     private boolean closed;
 
+    /** How long a sync under load waits for more callers, by default. */
+    public static final Duration GATHER = Duration.ofMillis(2);
+
     public GroupCommit(DataSource dataSource) {
+        this(dataSource, GATHER);
+    }
+
+    /** @param gather how long a sync under load waits for more callers (zero: never) */
+    public GroupCommit(DataSource dataSource, Duration gather) {
         this.dataSource = dataSource;
+        this.gatherNanos = gather.toNanos();
         this.thread = new Thread(this::run, "group-commit");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -51,7 +69,7 @@ public final class GroupCommit implements AutoCloseable {
                 throw new SpoolException("the spool is closed", null);
             }
             batch = next;
-            waiting = true;
+            waiting++;
             notifyAll();
         }
         try {
@@ -76,19 +94,23 @@ public final class GroupCommit implements AutoCloseable {
         while (true) {
             CompletableFuture<Void> batch;
             synchronized (this) {
-                while (!waiting && !closed) {
+                while (waiting == 0 && !closed) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
                         closed = true;
                     }
                 }
-                if (closed && !waiting) {
+                if (closed && waiting == 0) {
                     break;
+                }
+                if (lastBatch > 1) {
+                    gather();
                 }
                 batch = next;
                 next = new CompletableFuture<>();
-                waiting = false;
+                lastBatch = waiting;
+                waiting = 0;
             }
             try {
                 if (connection == null || connection.isClosed()) {
@@ -99,7 +121,8 @@ public final class GroupCommit implements AutoCloseable {
                 }
                 syncs.incrementAndGet();
                 batch.complete(null);
-            } catch (SQLException | RuntimeException e) {
+            } catch (Throwable e) {
+                // whatever went wrong, this thread lives on: without it no accept would ever end
                 LOG.error("CHECKPOINT SYNC failed: {}", e.toString());
                 batch.completeExceptionally(e);
                 close(connection);
@@ -107,6 +130,19 @@ public final class GroupCommit implements AutoCloseable {
             }
         }
         close(connection);
+    }
+
+    /** Waits, holding this monitor's queue open, until {@code gather} has passed or we close. */
+    private void gather() {
+        long until = System.nanoTime() + gatherNanos;
+        long left;
+        while (!closed && (left = until - System.nanoTime()) > 0) {
+            try {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+                closed = true;
+            }
+        }
     }
 
     private static void close(Connection c) {

@@ -36,7 +36,7 @@ class GroupCommitIT {
     void open() {
         db = Database.open(dir, 4);
         disk = new GateableDataSource(db.dataSource());
-        groupCommit = new GroupCommit(disk);
+        groupCommit = new GroupCommit(disk, Duration.ZERO);
     }
 
     @AfterEach
@@ -122,6 +122,52 @@ class GroupCommitIT {
         }
         // one sync for the first caller, one for the ten that arrived while it ran
         assertThat(groupCommit.syncCount()).isEqualTo(2);
+    }
+
+    /** Idle, a lone caller is synced at once: a 30 s gather would time its awaitDurable out. */
+    @Test
+    void aLoneCallerIsNotKeptWaitingForCompany() throws Exception {
+        try (GroupCommit patient = new GroupCommit(db.dataSource(), Duration.ofSeconds(30))) {
+            patient.awaitDurable();
+            patient.awaitDurable();
+
+            assertThat(patient.syncCount()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * Under load (the last batch had several callers) the next sync waits its gather time, so
+     * callers arriving a little apart share one sync instead of one each.
+     */
+    @Test
+    void underLoadCallersArrivingWithinTheGatherTimeShareOneSync() throws Exception {
+        try (GroupCommit gathering = new GroupCommit(disk, Duration.ofSeconds(2))) {
+            disk.hold();
+            Caller first = start("first", gathering::awaitDurable);
+            disk.awaitHeld();
+            Caller[] together = new Caller[3];
+            for (int i = 0; i < together.length; i++) {
+                together[i] = start("together-" + i, gathering::awaitDurable);
+            }
+            awaitParked(first);
+            awaitParked(together);
+            disk.open();
+            for (Caller c : together) {
+                c.done().get(10, TimeUnit.SECONDS);
+            }
+            long before = gathering.syncCount();
+
+            Caller[] apart = new Caller[4];
+            for (int i = 0; i < apart.length; i++) {
+                apart[i] = start("apart-" + i, gathering::awaitDurable);
+                Thread.sleep(50);
+            }
+            for (Caller c : apart) {
+                c.done().get(10, TimeUnit.SECONDS);
+            }
+
+            assertThat(gathering.syncCount() - before).isEqualTo(1);
+        }
     }
 
     @Test
