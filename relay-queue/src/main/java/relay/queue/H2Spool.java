@@ -73,26 +73,26 @@ public final class H2Spool implements Spool {
     @Override
     public void accept(QueueId id, Envelope envelope, InputStream message) throws IOException, SpoolException {
         Optional<Handoff.Slot> slot = handoff.reserve();
+        byte[] kept;
+        Stored stored;
+        try {
+            // a message of ordinary size is read into memory first: stored with its length known
+            // (H2 then keeps it in the row), and handed off, its first attempt sends these bytes
+            // instead of reading the body back from the database
+            byte[] head = message.readNBytes(KEPT_IN_MEMORY + 1);
+            boolean whole = head.length <= KEPT_IN_MEMORY;
+            InputStream body = whole ? new ByteArrayInputStream(head)
+                    : new SequenceInputStream(new ByteArrayInputStream(head), message);
+            stored = store(id, envelope, body, whole ? head.length : -1, slot);
+            kept = whole && slot.isPresent() && slot.get().keep(head.length) ? head : null;
+        } catch (IOException | SpoolException | RuntimeException e) {
+            slot.ifPresent(Handoff.Slot::cancel);
+            throw e;
+        }
         if (slot.isEmpty()) {
-            store(id, envelope, message, Optional.empty());
             groupCommit.awaitDurable();
             signal.wake();
             return;
-        }
-        byte[] kept;
-        InputStream body;
-        Stored stored;
-        try {
-            // a message of ordinary size is read into memory first: the first attempt then sends
-            // these bytes instead of reading the body back from the database
-            byte[] head = message.readNBytes(KEPT_IN_MEMORY + 1);
-            kept = head.length <= KEPT_IN_MEMORY && slot.get().keep(head.length) ? head : null;
-            body = kept != null ? new ByteArrayInputStream(head)
-                    : new SequenceInputStream(new ByteArrayInputStream(head), message);
-            stored = store(id, envelope, body, Optional.of(slot.get()));
-        } catch (IOException | SpoolException | RuntimeException e) {
-            slot.get().cancel();
-            throw e;
         }
         try {
             groupCommit.awaitDurable();
@@ -109,7 +109,7 @@ public final class H2Spool implements Spool {
     }
 
     /** Stores and commits the message, its recipients leased to the slot's owner if any. */
-    private Stored store(QueueId id, Envelope envelope, InputStream body, Optional<Handoff.Slot> slot)
+    private Stored store(QueueId id, Envelope envelope, InputStream body, long length, Optional<Handoff.Slot> slot)
             throws IOException, SpoolException {
         Instant now = clock.instant();
         Optional<MessageWriter.Lease> lease = slot.map(s -> new MessageWriter.Lease(s.owner(), now.plus(settings.lease())));
@@ -117,7 +117,7 @@ public final class H2Spool implements Spool {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                octets = MessageWriter.insert(c, id, envelope, body, now, now.plus(settings.lifetime()), lease);
+                octets = MessageWriter.insert(c, id, envelope, body, length, now, now.plus(settings.lifetime()), lease);
                 c.commit();
             } catch (IOException | SQLException | RuntimeException e) {
                 rollback(c);

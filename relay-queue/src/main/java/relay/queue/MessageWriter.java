@@ -26,7 +26,13 @@ final class MessageWriter {
      */
     static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires)
             throws SQLException, IOException {
-        return insert(c, id, envelope, body, now, expires, Optional.empty());
+        return insert(c, id, envelope, body, -1, now, expires, Optional.empty());
+    }
+
+    /** A message whose bytes are all at hand: stored in its row when small (see {@link Database}). */
+    static long insert(Connection c, QueueId id, Envelope envelope, byte[] body, Instant now, Instant expires)
+            throws SQLException, IOException {
+        return insert(c, id, envelope, new java.io.ByteArrayInputStream(body), body.length, now, expires, Optional.empty());
     }
 
     /** The recipients are stored already claimed by {@code owner} until {@code until} (see {@link Handoff}). */
@@ -36,9 +42,12 @@ final class MessageWriter {
     /**
      * As {@link #insert(Connection, QueueId, Envelope, InputStream, Instant, Instant)}; with a
      * lease, the recipients are stored {@code DELIVERING} under it instead of {@code QUEUED}.
+     *
+     * @param length the body's exact length when known, else -1: H2 keeps a body of known length
+     *     up to {@code MAX_LENGTH_INPLACE_LOB} in the message row rather than in its LOB maps
      */
-    static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires,
-            Optional<Lease> lease) throws SQLException, IOException {
+    static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, long length, Instant now,
+            Instant expires, Optional<Lease> lease) throws SQLException, IOException {
         TrackingInputStream in = new TrackingInputStream(body);
         try (PreparedStatement m = c.prepareStatement("INSERT INTO message"
                 + " (id, sender, smtputf8, eightbit, received_at, expires_at, body, tls_optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -52,7 +61,11 @@ final class MessageWriter {
             m.setBoolean(4, envelope.eightBit());
             m.setTimestamp(5, Timestamp.from(now));
             m.setTimestamp(6, Timestamp.from(expires));
-            m.setBinaryStream(7, in);
+            if (length >= 0) {
+                m.setBinaryStream(7, in, length);
+            } else {
+                m.setBinaryStream(7, in);
+            }
             m.setBoolean(8, envelope.tlsOptional());
             m.executeUpdate();
         } catch (SQLException e) {

@@ -1,7 +1,6 @@
 package relay.queue;
 
 import jakarta.mail.MessagingException;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -438,7 +437,7 @@ public final class QueueStore {
             byte[] report = dsn.failed(id, sender.get(), arrival, failures, headers, now);
             QueueId dsnId = QueueId.generate(now, random);
             Envelope envelope = new Envelope(Optional.empty(), List.of(sender.get()), sender.get().needsSmtpUtf8(), false);
-            MessageWriter.insert(c, dsnId, envelope, new ByteArrayInputStream(report), now, now.plus(settings.lifetime()));
+            MessageWriter.insert(c, dsnId, envelope, report, now, now.plus(settings.lifetime()));
             LOG.info("dsn id={} queued as {} to=<{}> recipients={}", id, dsnId, sender.get(), failures.size());
         } catch (MessagingException | IOException e) {
             throw new SQLException("cannot build the DSN for " + id, e);

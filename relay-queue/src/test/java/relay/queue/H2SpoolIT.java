@@ -359,4 +359,27 @@ class H2SpoolIT {
         assertThat(handoff.released.get()).isEqualTo(2);
         assertThat(handoff.kept.get()).isZero();
     }
+
+    /**
+     * A body of up to {@link Database#INPLACE_BODY} octets is stored in its message row; a bigger
+     * one in H2's LOB maps. Read from the database file itself, after the database is closed.
+     */
+    @ParameterizedTest(name = "{0} octets in the LOB maps: {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"10240, false", "32768, false", "32769, true", "200000, true"})
+    void aSmallBodyIsKeptInItsRowAndABigOneInTheLobMaps(int size, boolean inLobMaps) throws Exception {
+        byte[] body = new byte[size];
+        java.util.Arrays.fill(body, (byte) 'x');
+        QueueId id = q.newId();
+        q.spool.accept(id, envelope("a@origin.example", "b@dest.example"), new ByteArrayInputStream(body));
+        assertThat(q.message(id).orElseThrow().body()).isEqualTo(body);
+        q.close();
+
+        try (org.h2.mvstore.MVStore store = new org.h2.mvstore.MVStore.Builder()
+                .fileName(dir.resolve("relay.mv.db").toString()).readOnly().open()) {
+            // the map of LOB data blocks, opened with the types H2's LobStorageMap gives it
+            long blocks = store.hasMap("lobData") ? store.openMap("lobData", new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
+                    .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE)).sizeAsLong() : 0;
+            assertThat(blocks > 0).isEqualTo(inLobMaps);
+        }
+    }
 }
