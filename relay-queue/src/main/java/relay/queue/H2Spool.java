@@ -120,7 +120,7 @@ public final class H2Spool implements Spool {
                 octets = MessageWriter.insert(c, id, envelope, body, length, now, now.plus(settings.lifetime()), lease);
                 c.commit();
             } catch (IOException | SQLException | RuntimeException e) {
-                rollback(c);
+                Transactions.rollback(c);
                 throw e;
             }
         } catch (SQLException | RuntimeException e) {
@@ -139,13 +139,5 @@ public final class H2Spool implements Spool {
         byDomain.forEach((domain, recipients) -> out.add(new FreshAttempt(new Claim(id, domain, owner),
                 new DeliveryRequest(id, envelope, domain, recipients, source, 1), now, byDomain.size() == 1)));
         return out;
-    }
-
-    static void rollback(Connection c) {
-        try {
-            c.rollback();
-        } catch (SQLException ignored) {
-            // the connection is broken; the pool discards it and H2 rolls back on close
-        }
     }
 }

@@ -1,5 +1,6 @@
 package relay.queue;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -32,7 +33,7 @@ final class MessageWriter {
     /** A message whose bytes are all at hand: stored in its row when small (see {@link Database}). */
     static long insert(Connection c, QueueId id, Envelope envelope, byte[] body, Instant now, Instant expires)
             throws SQLException, IOException {
-        return insert(c, id, envelope, new java.io.ByteArrayInputStream(body), body.length, now, expires, Optional.empty());
+        return insert(c, id, envelope, new ByteArrayInputStream(body), body.length, now, expires, Optional.empty());
     }
 
     /** The recipients are stored already claimed by {@code owner} until {@code until} (see {@link Handoff}). */

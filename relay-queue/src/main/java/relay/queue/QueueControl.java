@@ -140,20 +140,11 @@ public final class QueueControl {
      * mail from going out, and would only lose the attempt's record.
      */
     public Removal delete(QueueId id) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Removal removal = deleteLocked(c, id);
-                c.commit();
-                if (removal == Removal.DELETED) {
-                    LOG.info("deleted id={} (operator, no DSN)", id);
-                }
-                return removal;
-            } catch (SQLException | RuntimeException e) {
-                H2Spool.rollback(c);
-                throw e;
-            }
+        Removal removal = Transactions.run(dataSource, c -> deleteLocked(c, id));
+        if (removal == Removal.DELETED) {
+            LOG.info("deleted id={} (operator, no DSN)", id);
         }
+        return removal;
     }
 
     private Removal deleteLocked(Connection c, QueueId id) throws SQLException {

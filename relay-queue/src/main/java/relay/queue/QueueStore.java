@@ -179,52 +179,47 @@ public final class QueueStore {
      */
     public void apply(Claim claim, List<RecipientOutcome> outcomes) throws SQLException {
         Instant now = clock.instant();
+        Map<String, Outcome> byAddress = byAddress(outcomes);
+        List<String> states = new ArrayList<>();
+        Instant arrival = Transactions.run(dataSource, c -> {
+            Instant[] times = arrivalAndExpiry(c, claim.id());
+            Instant expires = times[1];
+            List<LeasedRow> rows = leasedRows(c, claim);
+            // One retry time for the whole (message, domain) group, not one jitter draw per
+            // recipient: per-recipient times split the group, so each retry went out as a
+            // separate transaction per recipient, and a recipient coming due while its
+            // group-mate's attempt ran was claimed into a second, concurrent attempt that
+            // also carried the group-mate.
+            int failures = rows.stream().mapToInt(LeasedRow::attempts).max().orElse(0) + 1;
+            Instant retryAt = retry.next(failures, now, expires);
+            for (LeasedRow row : rows) {
+                Outcome o = byAddress.getOrDefault(row.address(), new Outcome.Deferred("4.3.0",
+                        "internal error: no outcome for this recipient", Optional.empty()));
+                states.add(record(c, claim.id(), row, o, now, expires, retryAt));
+            }
+            notifyAndFinish(c, claim.id(), now);
+            return times[0];
+        });
+        tell(states, Duration.between(arrival, now));
+    }
+
+    /** Each recipient's outcome, by address as the spool writes it. */
+    private static Map<String, Outcome> byAddress(List<RecipientOutcome> outcomes) {
         Map<String, Outcome> byAddress = new HashMap<>();
         for (RecipientOutcome o : outcomes) {
             byAddress.put(o.recipient().toString(), o.outcome());
         }
-        List<String> states = new ArrayList<>();
-        Instant arrival;
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Instant[] times = arrivalAndExpiry(c, claim.id());
-                arrival = times[0];
-                Instant expires = times[1];
-                List<LeasedRow> rows = leasedRows(c, claim);
-                // One retry time for the whole (message, domain) group, not one jitter draw per
-                // recipient: per-recipient times split the group, so each retry went out as a
-                // separate transaction per recipient, and a recipient coming due while its
-                // group-mate's attempt ran was claimed into a second, concurrent attempt that
-                // also carried the group-mate.
-                int failures = rows.stream().mapToInt(LeasedRow::attempts).max().orElse(0) + 1;
-                Instant retryAt = retry.next(failures, now, expires);
-                for (LeasedRow row : rows) {
-                    Outcome o = byAddress.getOrDefault(row.address(), new Outcome.Deferred("4.3.0",
-                            "internal error: no outcome for this recipient", Optional.empty()));
-                    states.add(record(c, claim.id(), row, o, now, expires, retryAt));
-                }
-                notifyAndFinish(c, claim.id(), now);
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                H2Spool.rollback(c);
-                throw e;
-            }
-        }
-        tell(states, Duration.between(arrival, now));
+        return byAddress;
     }
 
     /**
      * Records the outcomes of a message's first attempt made straight after its hand-off. The
-     * common case, every recipient of a single-domain message delivered, is one statement: the
+     * common case, every recipient of a single-domain message delivered, is one transaction: the
      * message is deleted with its recipients, whose rows nothing else reads. Anything else
      * (a deferral, a bounce, a message with several domains) is recorded as {@link #apply} does.
      */
     void applyFresh(FreshAttempt fresh, List<RecipientOutcome> outcomes) throws SQLException {
-        Map<String, Outcome> byAddress = new HashMap<>();
-        for (RecipientOutcome o : outcomes) {
-            byAddress.put(o.recipient().toString(), o.outcome());
-        }
+        Map<String, Outcome> byAddress = byAddress(outcomes);
         List<String> addresses = fresh.request().recipients().stream().map(MailAddress::toString).toList();
         boolean allDelivered = addresses.stream().allMatch(a -> byAddress.get(a) instanceof Outcome.Delivered);
         if (!fresh.wholeMessage() || !allDelivered) {
@@ -232,16 +227,10 @@ public final class QueueStore {
             return;
         }
         Instant now = clock.instant();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                delete(c, fresh.claim().id());
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                H2Spool.rollback(c);
-                throw e;
-            }
-        }
+        Transactions.run(dataSource, c -> {
+            delete(c, fresh.claim().id());
+            return null;
+        });
         List<String> states = new ArrayList<>();
         for (String address : addresses) {
             Outcome o = byAddress.get(address);
