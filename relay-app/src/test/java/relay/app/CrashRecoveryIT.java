@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,17 +167,38 @@ class CrashRecoveryIT {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("relay.out").toFile()))
                 .start();
         children.add(p);
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            if (!p.isAlive()) {
-                throw new AssertionError("relay exited early with " + p.exitValue() + "; its output:\n" + tail(dir.resolve("relay.out")));
-            }
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                if (!p.isAlive()) {
+                    throw new AssertionError("relay exited early with " + p.exitValue() + "; its output:\n" + tail(dir.resolve("relay.out")));
+                }
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("relay (pid " + p.pid() + ") alive but not listening on " + port + " after 60 s; its output:\n"
+                    + tail(dir.resolve("relay.out")) + "\nits threads:\n" + threadDump(p), e);
+        }
         return p;
+    }
+
+    /** jstack of a child that is alive but stuck, so a failure on a CI machine says where. */
+    private static String threadDump(Process p) {
+        try {
+            Process jstack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                    Long.toString(p.pid())).redirectErrorStream(true).start();
+            String out = new String(jstack.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            jstack.waitFor(30, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException e) {
+            return "(jstack failed: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
     }
 
     private static String tail(Path file) throws IOException {
