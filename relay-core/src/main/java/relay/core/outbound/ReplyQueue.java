@@ -35,6 +35,11 @@ final class ReplyQueue extends SimpleChannelInboundHandler<SmtpReply> {
         queue.add(new Failure(new IOException("connection closed by the server")));
     }
 
+    /** A write that failed: the thread waiting for the reply to it learns of it at once. */
+    void fail(IOException error) {
+        queue.add(new Failure(error));
+    }
+
     SmtpReply take(Duration timeout, String waitingFor) throws IOException {
         Object o;
         try {

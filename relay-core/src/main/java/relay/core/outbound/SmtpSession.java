@@ -1,6 +1,7 @@
 package relay.core.outbound;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -11,7 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -22,9 +23,6 @@ import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import relay.core.delivery.MessageSource;
@@ -32,6 +30,12 @@ import relay.core.delivery.MessageSource;
 /**
  * One outbound SMTP connection, driven step by step by a delivery thread. Netty does the I/O;
  * every step waits for its reply with its RFC 5321 §4.5.3.2 timeout. Not thread-safe.
+ *
+ * <p>A command is handed to the event loop and the thread then waits for the reply only, not
+ * for the write as well: a failed write queues its error where the reply would have come
+ * ({@link ReplyQueue#fail}), and a write the server does not take ends in the reply's timeout.
+ * Each wait is a hand-off between two threads (a park and a wake-up); on a new connection with
+ * STARTTLS this halves them, from about 18 per message to 9.
  */
 public final class SmtpSession implements AutoCloseable {
 
@@ -149,6 +153,13 @@ public final class SmtpSession implements AutoCloseable {
         }
     }
 
+    /** Bytes after the 220 to STARTTLS: the event loop's verdict, carried by the handshake promise. */
+    private static final class Injection extends Exception {
+        Injection() {
+            super("response injection", null, false, false);
+        }
+    }
+
     public SmtpReply startTls(SslContext context, String serverName) throws IOException {
         SmtpReply r = command("STARTTLS", timeouts.command());
         if (r.code() != 220) {
@@ -157,22 +168,30 @@ public final class SmtpSession implements AutoCloseable {
         SslHandler ssl = context.newHandler(channel.alloc(), serverName, remote.getPort());
         ssl.setHandshakeTimeoutMillis(timeouts.command().toMillis());
         try {
-            // on the event loop, so no byte can slip in between the check and the handler
-            Boolean clean = channel.eventLoop().submit(() -> {
+            // on the event loop, so no byte can slip in between the check and the handler; the
+            // thread then waits once, for the check and the handshake together
+            Promise<Channel> handshake = channel.eventLoop().newPromise();
+            channel.eventLoop().execute(() -> {
                 if (decoder.hasUnreadBytes() || !replies.isEmpty()) {
-                    return false;
+                    handshake.tryFailure(new Injection());
+                    return;
                 }
                 channel.pipeline().addFirst("tls", ssl);
-                return true;
-            }).get(timeouts.command().toMillis(), TimeUnit.MILLISECONDS);
-            if (!clean) {
-                broken = true;
-                throw new TlsFailure("server sent data after its 220 to STARTTLS (response injection): refused", null);
-            }
-            Future<Channel> handshake = ssl.handshakeFuture();
+                ssl.handshakeFuture().addListener(f -> {
+                    if (f.isSuccess()) {
+                        handshake.trySuccess(channel);
+                    } else {
+                        handshake.tryFailure(f.cause());
+                    }
+                });
+            });
             if (!handshake.await(timeouts.command().toMillis() + 1000)) {
                 broken = true;
                 throw new TlsFailure("TLS handshake timed out", null);
+            }
+            if (handshake.cause() instanceof Injection) {
+                broken = true;
+                throw new TlsFailure("server sent data after its 220 to STARTTLS (response injection): refused", null);
             }
             if (!handshake.isSuccess()) {
                 broken = true;
@@ -182,7 +201,7 @@ public final class SmtpSession implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted during STARTTLS");
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             broken = true;
             throw new IOException("STARTTLS failed: " + e.getMessage(), e);
         }
@@ -230,25 +249,46 @@ public final class SmtpSession implements AutoCloseable {
         return out;
     }
 
-    /** Streams the message dot-stuffed, then the final dot, and returns the reply to it. */
+    /**
+     * Streams the message dot-stuffed, then the final dot, and returns the reply to it. Before a
+     * block goes out the one before it must have been written within the RFC 5321 §4.5.3.2.5
+     * data-block timeout, so at most two blocks of a big message are in flight; the last block
+     * and the final dot go out in one write, and the wait for them is the wait for the reply
+     * (§4.5.3.2.6, the data-termination timeout).
+     */
     public SmtpReply data(MessageSource message) throws IOException {
         DotStuffer stuffer = new DotStuffer();
         byte[] buf = new byte[64 * 1024];
+        byte[] held = null;
+        ChannelFuture written = null;
         try (InputStream in = message.open()) {
             int n;
             while ((n = in.read(buf)) > 0) {
-                send(stuffer.encode(buf, n), timeouts.dataBlock());
+                byte[] block = stuffer.encode(buf, n);
+                if (held != null) {
+                    if (written != null) {
+                        awaitWrite(written, timeouts.dataBlock());
+                    }
+                    written = post(Unpooled.wrappedBuffer(held));
+                }
+                held = block;
             }
         }
-        send(stuffer.finish(), timeouts.dataBlock());
+        byte[] end = stuffer.finish();
+        post(held == null ? Unpooled.wrappedBuffer(end) : Unpooled.wrappedBuffer(held, end));
         return read(timeouts.dataEnd(), "end of data");
     }
 
-    /** Polite goodbye, best effort; then the connection closes. */
+    /**
+     * Polite goodbye, best effort: QUIT and its 221 (RFC 5321 §4.1.1.10), then the connection
+     * closes without this thread waiting for it; after a failure, {@link #close()} waits.
+     */
     public void quit() {
         if (channel.isActive() && !broken) {
             try {
                 command("QUIT", Duration.ofSeconds(5));
+                channel.close();
+                return;
             } catch (IOException ignored) {
                 // closing anyway
             }
@@ -273,12 +313,22 @@ public final class SmtpSession implements AutoCloseable {
         channel.close().awaitUninterruptibly(2000);
     }
 
-    private void write(String text) throws IOException {
-        send(text.getBytes(StandardCharsets.UTF_8), timeouts.command());
+    /** A command line; its reply is what the caller waits for. */
+    private void write(String text) {
+        post(Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private void send(byte[] bytes, Duration timeout) throws IOException {
-        ChannelFuture f = channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+    /** Hands bytes to the event loop without waiting; a failed write is queued as the next "reply". */
+    private ChannelFuture post(ByteBuf bytes) {
+        return channel.writeAndFlush(bytes).addListener(f -> {
+            if (!f.isSuccess()) {
+                Throwable c = f.cause();
+                replies.fail(c instanceof IOException io ? io : new IOException("write to " + remote + " failed: " + c, c));
+            }
+        });
+    }
+
+    private void awaitWrite(ChannelFuture f, Duration timeout) throws IOException {
         if (!f.awaitUninterruptibly(timeout.toMillis())) {
             broken = true;
             throw new SocketTimeoutException("write to " + remote + " timed out");

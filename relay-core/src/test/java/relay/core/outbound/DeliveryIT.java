@@ -15,6 +15,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import relay.core.delivery.MessageSource;
 import relay.core.delivery.Outcome;
 import relay.core.policy.ReportedPolicy;
 import relay.core.mail.Domain;
@@ -94,6 +97,51 @@ class DeliveryIT {
             assertThat(r.data()).isEqualTo(body);
             assertThat(r.tls()).as("plaintext MX without STARTTLS").isFalse();
         });
+    }
+
+    /**
+     * RFC 5321 §6.1: an MX that drops the connection in the middle of the content has not taken
+     * responsibility for the message: deferred (never bounced), whether it leaves inside the one
+     * write of a small message or while the blocks of a large one are still going out.
+     */
+    @ParameterizedTest
+    @CsvSource({"small, 20", "large, 100000"})
+    void defersWhenTheMxHangsUpDuringData(String size, int octetsRead) throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.hangUpInData(octetsRead));
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        MessageSource body = size.equals("small") ? BytesMessage.of(BODY) : new BytesMessage(largeBody());
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request(body, false, "alice@sender.test", "bob@example.test")));
+
+        assertThat(out.get("bob@example.test")).isInstanceOfSatisfying(Outcome.Deferred.class,
+                d -> assertThat(d.status()).startsWith("4."));
+        assertThat(mx1.conversations()).singleElement().satisfies(c -> assertThat(c.messages()).isEmpty());
+    }
+
+    /**
+     * RFC 5321 §4.5.3.2.5: each block of the content must be taken by the network within the
+     * data-block timeout. An MX that stops reading mid-transfer fails the write of a block (not
+     * only, minutes later, the wait for the final reply), and the message is deferred.
+     */
+    @Test
+    void defersWhenTheMxStopsReadingTheContent() throws IOException {
+        oneMx();
+        f.scripted(1, b -> b.stallInData());
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        // far more than the loopback socket buffers of both ends can hold
+        byte[] body = new byte[32 * 1024 * 1024];
+        java.util.Arrays.fill(body, (byte) 'x');
+        for (int i = 998; i < body.length; i += 1000) {
+            body[i] = '\r';
+            body[i + 1] = '\n';
+        }
+
+        Map<String, Outcome> out = byRecipient(agent.deliver(f.request(new BytesMessage(body), false, "alice@sender.test",
+                "bob@example.test")));
+
+        assertThat(out.get("bob@example.test")).isInstanceOfSatisfying(Outcome.Deferred.class,
+                d -> assertThat(d.diagnostic()).contains("write to").contains("timed out"));
     }
 
     /** RFC 5321 §4.1.1.4: the content always ends with CRLF before the final dot. */

@@ -66,6 +66,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private final String startTlsReply;
     private final SSLContext tls;
     private final Map<String, String> replies;
+    private final int hangUpInData;
+    private final boolean stallInData;
     private final List<Conversation> conversations = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
 
@@ -77,6 +79,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         this.startTlsReply = b.startTlsReply;
         this.tls = b.tls;
         this.replies = Map.copyOf(b.replies);
+        this.hangUpInData = b.hangUpInData;
+        this.stallInData = b.stallInData;
         this.socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(b.address, b.port), 50);
@@ -100,6 +104,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         private String startTlsReply = "220 2.0.0 Ready to start TLS\r\n";
         private SSLContext tls;
         private final Map<String, String> replies = new LinkedHashMap<>();
+        private int hangUpInData = -1;
+        private boolean stallInData;
 
         private Builder(InetAddress address, int port) {
             this.address = address;
@@ -149,6 +155,18 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         /** Answers any command line starting with {@code prefix} (case-insensitive) with these raw bytes. */
         public Builder reply(String prefix, String raw) {
             replies.put(prefix.toUpperCase(Locale.ROOT), raw);
+            return this;
+        }
+
+        /** After its 354, reads {@code octets} of the content and drops the connection (a crash, a reset). */
+        public Builder hangUpInData(int octets) {
+            this.hangUpInData = octets;
+            return this;
+        }
+
+        /** After its 354, reads nothing more and says nothing (a server stuck mid-transfer) for 15 s or until closed. */
+        public Builder stallInData() {
+            this.stallInData = true;
             return this;
         }
 
@@ -217,6 +235,17 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                     t = new Transaction();
                 } else if (upper.equals("DATA") && t.recipients > 0) {
                     send(out, "354 End data with <CR><LF>.<CR><LF>\r\n");
+                    if (hangUpInData >= 0) {
+                        in.readNBytes(hangUpInData);
+                        s.setSoLinger(true, 0);  // unread content left behind: the client sees a reset
+                        break;
+                    }
+                    if (stallInData) {
+                        for (int waited = 0; running && waited < 15_000; waited += 50) {
+                            sleep(50);
+                        }
+                        break;
+                    }
                     byte[] message = readData(in);
                     if (message == null) {
                         break;
@@ -298,6 +327,15 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             sb.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
         }
         return sb.toString();
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
     }
 
     private static void send(OutputStream out, String raw) throws IOException {
