@@ -24,7 +24,9 @@
 #                               a resolver may cache them (RFC 2308 §5), as with any real zone
 #   smtp-sink   127.0.0.7:25    plain sink (no STARTTLS); also "mxa" of twomx.test
 #   smtp-sink   127.0.0.9:25    "mxb" of twomx.test (blackhole case only)
-#   TlsSink     127.0.0.8:25    java bench/TlsSink.java: STARTTLS sink, certificate for
+#   TLS sink    127.0.0.8:25    java -cp relay.jar bench/BoringSink.java (Netty + BoringSSL, the relay
+#                               jar's copies; --tls-sink jdk: java bench/TlsSink.java, the JDK's TLS):
+#                               STARTTLS sink, certificate for
 #                               mx1.example.test from a throwaway CA (bench/out/delivery/pki)
 #   relay       127.0.0.1:2545  java -Xmx256m -jar relay-app/target/relay.jar run, one JVM per case,
 #                               routes: example.test -> sink.example.test:25 tls none (plain) or
@@ -51,6 +53,8 @@
 #   --only relay|postfix   measure one side only
 #   --no-ceiling           skip the sink ceiling measurements
 #   --key rsa|ec           the sink certificate's key type   (default rsa: 2048-bit RSA)
+#   --tls-sink boring|jdk  the STARTTLS sink: BoringSink (default; about a fifth of TlsSink's CPU
+#              per message) or TlsSink (the JDK's TLS, a thread per connection)
 #   -q SECS    before each timed run, wait up to SECS for the machine to be idle (CPU busy <= 10 %
 #              over 1 s) (default 120; 0 = don't wait)
 #   -e RELAY_KEY=VALUE     pass this configuration override to every relay (repeatable; printed in
@@ -58,6 +62,7 @@
 #   -h         help
 # Environment:
 #   BENCH_JAVA_OPTS="..."   JVM options for the relay (default -Xmx256m)
+#   TLSSINK_JAVA_OPTS="..." JVM options for the TLS sink (default -Xmx512m -XX:+UseParallelGC)
 #   RELAY_* variables are removed from the relay's environment (use -e to set one on purpose).
 #
 # Exit status: 0 = completed and every measured target met (or one side only), 1 = a target not
@@ -75,7 +80,7 @@ BH_CONNECT_TIMEOUT=2s         # delivery.connect-timeout in the blackhole case
 DNS_ADDR=127.0.0.1
 DNS_PORT=5391
 PLAIN_ADDR=127.0.0.7          # smtp-sink: sink.example.test, mxa.twomx.test
-TLS_ADDR=127.0.0.8            # TlsSink: mx1.example.test
+TLS_ADDR=127.0.0.8            # the TLS sink (BoringSink or TlsSink): mx1.example.test
 BH_ADDR=127.0.0.9             # smtp-sink: mxb.twomx.test, black-holed in the blackhole runs
 SINK_PORT=25                  # every sink; also delivery.port (MX hosts found via DNS)
 PF_NAME=postfix-bench-relay
@@ -88,13 +93,13 @@ PF_LOG=/var/log/$PF_NAME.log
 SENDER=sender@client.test
 RCPT=rcpt@example.test
 RCPT_BH=rcpt@twomx.test
-TLS_SINK_JAVA_OPTS=(-Xmx512m -XX:+UseParallelGC)
+read -r -a TLS_SINK_JAVA_OPTS <<<"${TLSSINK_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}"
 IPT_COMMENT=relay-bench-delivery
 # ================================================================
 
 ALL_CASES=plain/new-conn,plain/reuse,verified/new-conn,verified/reuse,blackhole
 N=5000; RUNS=3; SESS=20; LEN=10240; WARMUP=10000; CASES=$ALL_CASES; KEEP=0; ONLY=both; CEILING=1
-KEYTYPE=rsa; QUIET=120; RELAY_ENV=()
+KEYTYPE=rsa; QUIET=120; RELAY_ENV=(); TLS_SINK=boring
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 OUT=$BENCH_DIR/out/delivery
@@ -107,6 +112,7 @@ while [ $# -gt 0 ]; do
     -n) N=$2; shift 2;; -r) RUNS=$2; shift 2;; -s) SESS=$2; shift 2;; -l) LEN=$2; shift 2;;
     -w) WARMUP=$2; shift 2;; -c) CASES=$2; shift 2;; -o) OUT=$2; shift 2;; -k) KEEP=1; shift;;
     --only) ONLY=$2; shift 2;; --no-ceiling) CEILING=0; shift;; --key) KEYTYPE=$2; shift 2;;
+    --tls-sink) TLS_SINK=$2; shift 2;;
     -q) QUIET=$2; shift 2;;
     -e) [[ $2 =~ ^RELAY_[A-Z0-9_]+=.+$ ]] || die "-e takes RELAY_KEY=VALUE"; RELAY_ENV+=("$2"); shift 2;;
     -h|--help) usage; exit 0;;
@@ -115,6 +121,7 @@ while [ $# -gt 0 ]; do
 done
 case "$ONLY" in both|relay|postfix) ;; *) die "--only takes relay or postfix";; esac
 case "$KEYTYPE" in rsa|ec) ;; *) die "--key takes rsa or ec";; esac
+case "$TLS_SINK" in boring|jdk) ;; *) die "--tls-sink takes boring or jdk";; esac
 for v in N RUNS SESS LEN WARMUP QUIET; do [[ ${!v} =~ ^[0-9]+$ ]] || die "-$v must be a number"; done
 [ "$N" -gt 0 ] && [ "$RUNS" -gt 0 ] || die "-n and -r must be > 0"
 IFS=, read -r -a CASE_LIST <<<"$CASES"
@@ -228,7 +235,7 @@ trap 'exit 130' INT TERM
 for f in "$OUT"/*.pid; do
   [ -s "$f" ] || continue
   old=$(cat "$f")
-  if alive "$old" && tr '\0' ' ' <"/proc/$old/cmdline" | grep -qE -- "$OUT/|TlsSink|smtp-sink|dnsmasq"; then
+  if alive "$old" && tr '\0' ' ' <"/proc/$old/cmdline" | grep -qE -- "$OUT/|TlsSink|BoringSink|smtp-sink|dnsmasq"; then
     log "== stopping $(basename "$f" .pid) left over from an earlier run (pid $old)"; stop_pid "$old" 20
   fi
   rm -f "$f"
@@ -308,11 +315,16 @@ PLAIN_OUT=$OUT/smtp-sink-plain.out; TLS_OUT=$OUT/tlssink.out; BH_OUT=$OUT/smtp-s
 smtp-sink -c -u nobody -4 -h sink.example.test "$PLAIN_ADDR:$SINK_PORT" 1024 >"$PLAIN_OUT" 2>&1 &
 PLAIN_SINK_PID=$!; echo "$PLAIN_SINK_PID" >"$OUT/smtp-sink-plain.pid"
 wait_listening "$PLAIN_ADDR" "$SINK_PORT" "$PLAIN_SINK_PID" "smtp-sink"
-java "${TLS_SINK_JAVA_OPTS[@]}" "$BENCH_DIR/TlsSink.java" server "$TLS_ADDR:$SINK_PORT" "$PKI/mx1.crt" "$PKI/mx1.key" mx1.example.test \
+if [ "$TLS_SINK" = boring ]; then
+  TLS_SINK_CMD=(java "${TLS_SINK_JAVA_OPTS[@]}" -cp "$JAR" "$BENCH_DIR/BoringSink.java"); TLS_SINK_NAME=BoringSink
+else
+  TLS_SINK_CMD=(java "${TLS_SINK_JAVA_OPTS[@]}" "$BENCH_DIR/TlsSink.java"); TLS_SINK_NAME=TlsSink
+fi
+"${TLS_SINK_CMD[@]}" server "$TLS_ADDR:$SINK_PORT" "$PKI/mx1.crt" "$PKI/mx1.key" mx1.example.test \
   >"$TLS_OUT" 2>"$OUT/tlssink.err" &
 TLS_SINK_PID=$!; echo "$TLS_SINK_PID" >"$OUT/tlssink.pid"
-wait_listening "$TLS_ADDR" "$SINK_PORT" "$TLS_SINK_PID" "TlsSink"
-log "   sinks: smtp-sink pid $PLAIN_SINK_PID on $PLAIN_ADDR:$SINK_PORT (plain); TlsSink pid $TLS_SINK_PID on $TLS_ADDR:$SINK_PORT (STARTTLS, mx1.example.test)"
+wait_listening "$TLS_ADDR" "$SINK_PORT" "$TLS_SINK_PID" "$TLS_SINK_NAME"
+log "   sinks: smtp-sink pid $PLAIN_SINK_PID on $PLAIN_ADDR:$SINK_PORT (plain); $TLS_SINK_NAME pid $TLS_SINK_PID on $TLS_ADDR:$SINK_PORT (STARTTLS, mx1.example.test)"
 
 # ---------------------------------------------------------------- one timed run
 # measure LABEL N SINKFILES(comma) -- LOAD COMMAND...
@@ -372,17 +384,17 @@ if [ "$CEILING" = 1 ]; then
   log "     smtp-sink used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs"
   tls_client() { TLS_CMD=(java -Xmx256m "$BENCH_DIR/TlsSink.java" client "$TLS_ADDR:$SINK_PORT" mx1.example.test "$PKI/ca.crt" "$SESS" "$1" "$LEN" "$2"); }
   # the sink's JIT needs a warm-up too (a cold JVM is several times slower)
-  tls_client "$WARMUP" reuse; measure "warm-up TlsSink" "$WARMUP" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
-  tls_client "$((N / 2))" new; measure "warm-up TlsSink" "$((N / 2))" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
+  tls_client "$WARMUP" reuse; measure "warm-up $TLS_SINK_NAME" "$WARMUP" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
+  tls_client "$((N / 2))" new; measure "warm-up $TLS_SINK_NAME" "$((N / 2))" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
   wait_quiet
   client_rate() { sed -n 's/^client: .* = \([0-9]*\) msg\/s.*/\1/p' "$OUT/load.out" | tail -1; }
-  tls_client "$N" new; measure "TlsSink new-conn" "$N" "$TLS_OUT" -- "${TLS_CMD[@]}"; CEIL[verified/new-conn]=$(client_rate); CEIL_X[verified/new-conn]=$RUN_SINK_MAX
+  tls_client "$N" new; measure "$TLS_SINK_NAME new-conn" "$N" "$TLS_OUT" -- "${TLS_CMD[@]}"; CEIL[verified/new-conn]=$(client_rate); CEIL_X[verified/new-conn]=$RUN_SINK_MAX
   log "     $(tail -1 "$OUT/load.out")"
-  log "     TlsSink used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs; $(tls_stats)"
+  log "     $TLS_SINK_NAME used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs; $(tls_stats)"
   wait_quiet
-  tls_client "$N" reuse; measure "TlsSink reuse" "$N" "$TLS_OUT" -- "${TLS_CMD[@]}"; CEIL[verified/reuse]=$(client_rate); CEIL_X[verified/reuse]=$RUN_SINK_MAX
+  tls_client "$N" reuse; measure "$TLS_SINK_NAME reuse" "$N" "$TLS_OUT" -- "${TLS_CMD[@]}"; CEIL[verified/reuse]=$(client_rate); CEIL_X[verified/reuse]=$RUN_SINK_MAX
   log "     $(tail -1 "$OUT/load.out")"
-  log "     TlsSink used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs"
+  log "     $TLS_SINK_NAME used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs"
   log "     (TLS ceilings: the client's own count, without its JVM start-up; the client is Java and verifies the"
   log "      certificate as the relays do, on the same CPUs, so this is a lower bound of what TlsSink can take)"
 fi
@@ -522,7 +534,7 @@ pf_side_run() {  # CASE LABEL COUNT
 run_case() {  # CASE (not blackhole)
   local c=$1 i rr=() pr=()
   log "-- case $c"
-  case "$c" in verified/*) log "   TlsSink before: $(tls_stats)";; esac
+  case "$c" in verified/*) log "   $TLS_SINK_NAME before: $(tls_stats)";; esac
   if do_relay; then start_relay "$c"; fi
   if do_postfix; then pf_configure "$c"; : >"$PF_LOG"; pf_start; fi
   if [ "$WARMUP" -gt 0 ]; then
@@ -553,7 +565,7 @@ run_case() {  # CASE (not blackhole)
     case "$c" in */reuse) log "   postfix connection reuse: $(grep -c 'conn_use=' "$PF_LOG" || true) of $(pf_count 'status=sent') deliveries logged conn_use=N (N>1: a cached connection)";; esac
     pf_stop
   fi
-  case "$c" in verified/*) log "   TlsSink after:  $(tls_stats)  (tls = handshakes, resumed = of them TLS session resumptions)";; esac
+  case "$c" in verified/*) log "   $TLS_SINK_NAME after:  $(tls_stats)  (tls = handshakes, resumed = of them TLS session resumptions)";; esac
 }
 
 # ---------------------------------------------------------------- blackhole case (relay only)
@@ -607,10 +619,10 @@ STATUS=0
 LINES=()
 verdict() {  # VALUE THRESHOLD -> VERDICT (and STATUS=1 when not met)
   if awk -v r="$1" -v t="$2" 'BEGIN{exit !(r != "n/a" && r >= t)}'; then VERDICT=MET; else VERDICT="NOT MET"; STATUS=1; fi; }
-LINES+=("== summary $STAMP  N=$N x $LEN B, $SESS sessions, $RUNS runs/case (median), warm-up $WARMUP, $(nproc) vCPU, relay ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo " ${RELAY_ENV[*]}"), sink key $KEYTYPE; CPU used by other processes: ${BUSY0}% at start, at most ${MAX_OTHERS}% of one CPU during a run")
+LINES+=("== summary $STAMP  N=$N x $LEN B, $SESS sessions, $RUNS runs/case (median), warm-up $WARMUP, $(nproc) vCPU, relay ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo " ${RELAY_ENV[*]}"), sink key $KEYTYPE, TLS sink $TLS_SINK_NAME; CPU used by other processes: ${BUSY0}% at start, at most ${MAX_OTHERS}% of one CPU during a run")
 [ "$MAX_OTHERS" -le 20 ] || LINES+=("!! other processes used up to ${MAX_OTHERS}% of a CPU during the runs: the figures are not reliable, run again on a quiet machine")
 if [ "$CEILING" = 1 ]; then
-  LINES+=("sink ceiling (measured / sink alone on all CPUs, from its CPU per message): plain new-conn ${CEIL[plain/new-conn]:-n/a} / ~${CEIL_X[plain/new-conn]:-n/a}, plain reuse ${CEIL[plain/reuse]:-n/a} / ~${CEIL_X[plain/reuse]:-n/a} msg/s (smtp-source -> smtp-sink); verified new-conn ${CEIL[verified/new-conn]:-n/a} / ~${CEIL_X[verified/new-conn]:-n/a}, verified reuse ${CEIL[verified/reuse]:-n/a} / ~${CEIL_X[verified/reuse]:-n/a} msg/s (TlsSink's Java client -> TlsSink)")
+  LINES+=("sink ceiling (measured / sink alone on all CPUs, from its CPU per message): plain new-conn ${CEIL[plain/new-conn]:-n/a} / ~${CEIL_X[plain/new-conn]:-n/a}, plain reuse ${CEIL[plain/reuse]:-n/a} / ~${CEIL_X[plain/reuse]:-n/a} msg/s (smtp-source -> smtp-sink); verified new-conn ${CEIL[verified/new-conn]:-n/a} / ~${CEIL_X[verified/new-conn]:-n/a}, verified reuse ${CEIL[verified/reuse]:-n/a} / ~${CEIL_X[verified/reuse]:-n/a} msg/s (TlsSink's Java client -> $TLS_SINK_NAME)")
 fi
 for c in "${CASE_LIST[@]}"; do
   if [ "$c" = blackhole ]; then
