@@ -18,10 +18,20 @@ final class ReplyQueue extends SimpleChannelInboundHandler<SmtpReply> {
     }
 
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    /** Set before a QUIT nobody waits for: its reply ends the connection. */
+    private volatile boolean closeOnNextReply;
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, SmtpReply reply) {
+        if (closeOnNextReply) {
+            ctx.close();
+            return;
+        }
         queue.add(reply);
+    }
+
+    void closeOnNextReply() {
+        closeOnNextReply = true;
     }
 
     @Override

@@ -52,13 +52,13 @@ final class SessionPool implements AutoCloseable {
             if (i.session().reusable() && !expired(i)) {
                 return Optional.of(i.session());
             }
-            i.session().quit();
+            i.session().quitInBackground();
         }
     }
 
     void give(Destination d, SmtpSession session) {
         if (!session.reusable() || settings.maxIdlePerDestination() == 0) {
-            session.quit();
+            session.quitInBackground();
             return;
         }
         Deque<Idle> q = idle.computeIfAbsent(d, k -> new ArrayDeque<>());
@@ -70,7 +70,7 @@ final class SessionPool implements AutoCloseable {
             }
         }
         if (surplus != null) {
-            surplus.quit();
+            surplus.quitInBackground();
         }
     }
 
@@ -87,7 +87,7 @@ final class SessionPool implements AutoCloseable {
                     return stale;
                 });
             }
-            old.forEach(SmtpSession::quit);
+            old.forEach(SmtpSession::quitInBackground);
         }
     }
 

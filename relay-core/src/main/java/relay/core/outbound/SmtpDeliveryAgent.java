@@ -58,7 +58,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
     private final CertificateVerifier verifier;
     private final Clock clock;
     private final EventLoopGroup group;
-    /** Closes idle pooled sessions; never an event loop, whose replies quit() waits for. */
+    /** Closes idle pooled sessions, off the event loops (a wait for a 221 on a loop would block that loop's replies). */
     private final java.util.concurrent.ScheduledExecutorService sweeper;
     private final SessionSetup setup;
     private final DeadHosts dead;
@@ -84,8 +84,8 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         this.dead = new DeadHosts(clock, settings.deadHostMemory());
         this.pool = new SessionPool(clock, settings);
         this.setup = new SessionSetup(settings, verifier);
-        // quit() waits for the 221 that an event loop delivers: sweeping on one of the loops
-        // blocked it, and every connect registered on it timed out
+        // the sweep itself no longer waits (quitInBackground), but once a quit() that waits for
+        // the 221 ran on an event loop, blocked it, and every connect registered on it timed out
         this.sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "smtp-pool-sweeper");
             t.setDaemon(true);
@@ -339,7 +339,7 @@ public final class SmtpDeliveryAgent implements DeliveryAgent, AutoCloseable {
         if (f.isEmpty() && s.reusable()) {
             pool.give(key, s);
         } else {
-            s.quit();
+            s.quitInBackground();
         }
     }
 

@@ -296,6 +296,25 @@ public final class SmtpSession implements AutoCloseable {
         close();
     }
 
+    /**
+     * QUIT without holding the calling thread: the event loop waits for the reply (RFC 5321
+     * §4.1.1.10: the sender SHOULD wait for it before closing) and closes the connection when it
+     * comes, or after 5 s without one. For a connection that will carry nothing more; a relay that
+     * is shutting down uses {@link #quit()}, whose wait its event loops outlive.
+     */
+    public void quitInBackground() {
+        if (!channel.isActive() || broken) {
+            channel.close();
+            return;
+        }
+        replies.closeOnNextReply();
+        write("QUIT\r\n");
+        io.netty.util.concurrent.ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, 5, java.util.concurrent.TimeUnit.SECONDS);
+        channel.closeFuture().addListener(f -> deadline.cancel(false));
+    }
+
     /** Whether the connection can carry another transaction. */
     public boolean reusable() {
         // RFC 5321 §3.8 and §4.2: a reply that no command asked for (an idle "421" before the

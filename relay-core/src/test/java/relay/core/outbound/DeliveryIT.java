@@ -144,6 +144,45 @@ class DeliveryIT {
                 d -> assertThat(d.diagnostic()).contains("write to").contains("timed out"));
     }
 
+    /**
+     * RFC 5321 §4.1.1.10: a connection the relay is done with ends with QUIT, and the relay waits
+     * for the reply before closing. It does so on the event loop, so the delivery thread is not
+     * held: here an idle pooled connection that outlived its time is let go when the next
+     * message opens a fresh one.
+     */
+    @Test
+    void saysQuitToAConnectionItLetsGoAndClosesItAfterTheReply() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b);
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        agent.deliver(f.request("bob@example.test"));
+        f.clock.advance(Duration.ofMinutes(2));
+
+        agent.deliver(f.request("carol@example.test"));
+
+        assertThat(mx1.conversations()).hasSize(2);
+        ScriptedSmtpServer.Conversation first = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(first::closed);
+        assertThat(first.lines()).last().isEqualTo("QUIT");
+    }
+
+    /** The wait for the reply to QUIT has an end: a server that never answers is closed after 5 s. */
+    @Test
+    void closesAConnectionWhoseServerNeverAnswersQuit() throws IOException {
+        oneMx();
+        ScriptedSmtpServer mx1 = f.scripted(1, b -> b.silentOnQuit());
+        SmtpDeliveryAgent agent = f.agent(TlsPolicySource.none());
+        agent.deliver(f.request("bob@example.test"));
+        f.clock.advance(Duration.ofMinutes(2));
+
+        agent.deliver(f.request("carol@example.test"));
+
+        ScriptedSmtpServer.Conversation first = mx1.conversations().get(0);
+        await().atMost(Duration.ofSeconds(3)).until(() -> first.lines().contains("QUIT"));
+        assertThat(first.closed()).as("still open right after QUIT").isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(first::closed);
+    }
+
     /** RFC 5321 §4.1.1.4: the content always ends with CRLF before the final dot. */
     @Test
     void endsAMessageThatLacksAFinalCrlfWithOne() throws IOException {

@@ -68,6 +68,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private final Map<String, String> replies;
     private final int hangUpInData;
     private final boolean stallInData;
+    private final boolean silentOnQuit;
     private final List<Conversation> conversations = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
 
@@ -81,6 +82,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         this.replies = Map.copyOf(b.replies);
         this.hangUpInData = b.hangUpInData;
         this.stallInData = b.stallInData;
+        this.silentOnQuit = b.silentOnQuit;
         this.socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(b.address, b.port), 50);
@@ -106,6 +108,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         private final Map<String, String> replies = new LinkedHashMap<>();
         private int hangUpInData = -1;
         private boolean stallInData;
+        private boolean silentOnQuit;
 
         private Builder(InetAddress address, int port) {
             this.address = address;
@@ -167,6 +170,12 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         /** After its 354, reads nothing more and says nothing (a server stuck mid-transfer) for 15 s or until closed. */
         public Builder stallInData() {
             this.stallInData = true;
+            return this;
+        }
+
+        /** Never answers QUIT: the conversation ends only when the client closes the connection. */
+        public Builder silentOnQuit() {
+            this.silentOnQuit = true;
             return this;
         }
 
@@ -254,6 +263,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                     t = new Transaction();
                     send(out, scripted(upper).orElse("250 2.0.0 Ok: queued\r\n"));
                 } else if (upper.equals("QUIT")) {
+                    if (silentOnQuit) {
+                        continue;
+                    }
                     send(out, "221 2.0.0 Bye\r\n");
                     break;
                 } else {
