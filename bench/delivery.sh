@@ -45,8 +45,9 @@
 #   -r RUNS    timed runs per case and side                   (default 3)
 #   -s SESS    concurrent smtp-source sessions                (default 20)
 #   -l BYTES   message size                                   (default 10240)
-#   -w N       warm-up messages per case and side, not timed  (default 10000; the relay's JVM needs
-#              about that many to reach steady state)
+#   -w N       warm-up messages per case for the relay, not timed (default 60000: its JIT is still
+#              compiling after 10000 and settles after about 50000; see bench/README.md)
+#   -W N       warm-up messages per case for Postfix, not timed (default 10000: no JIT to warm)
 #   -c LIST    cases, comma-separated (default: plain/new-conn,plain/reuse,verified/new-conn,verified/reuse,blackhole)
 #   -o DIR     output dir for logs, configs, summary          (default bench/out/delivery)
 #   -k         keep the relay data dirs
@@ -98,7 +99,7 @@ IPT_COMMENT=relay-bench-delivery
 # ================================================================
 
 ALL_CASES=plain/new-conn,plain/reuse,verified/new-conn,verified/reuse,blackhole
-N=5000; RUNS=3; SESS=20; LEN=10240; WARMUP=10000; CASES=$ALL_CASES; KEEP=0; ONLY=both; CEILING=1
+N=5000; RUNS=3; SESS=20; LEN=10240; WARMUP=60000; PF_WARMUP=10000; CASES=$ALL_CASES; KEEP=0; ONLY=both; CEILING=1
 KEYTYPE=rsa; QUIET=120; RELAY_ENV=(); TLS_SINK=boring
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
@@ -110,7 +111,7 @@ die() { echo "delivery.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N=$2; shift 2;; -r) RUNS=$2; shift 2;; -s) SESS=$2; shift 2;; -l) LEN=$2; shift 2;;
-    -w) WARMUP=$2; shift 2;; -c) CASES=$2; shift 2;; -o) OUT=$2; shift 2;; -k) KEEP=1; shift;;
+    -w) WARMUP=$2; shift 2;; -W) PF_WARMUP=$2; shift 2;; -c) CASES=$2; shift 2;; -o) OUT=$2; shift 2;; -k) KEEP=1; shift;;
     --only) ONLY=$2; shift 2;; --no-ceiling) CEILING=0; shift;; --key) KEYTYPE=$2; shift 2;;
     --tls-sink) TLS_SINK=$2; shift 2;;
     -q) QUIET=$2; shift 2;;
@@ -122,7 +123,7 @@ done
 case "$ONLY" in both|relay|postfix) ;; *) die "--only takes relay or postfix";; esac
 case "$KEYTYPE" in rsa|ec) ;; *) die "--key takes rsa or ec";; esac
 case "$TLS_SINK" in boring|jdk) ;; *) die "--tls-sink takes boring or jdk";; esac
-for v in N RUNS SESS LEN WARMUP QUIET; do [[ ${!v} =~ ^[0-9]+$ ]] || die "-$v must be a number"; done
+for v in N RUNS SESS LEN WARMUP PF_WARMUP QUIET; do [[ ${!v} =~ ^[0-9]+$ ]] || die "-$v must be a number"; done
 [ "$N" -gt 0 ] && [ "$RUNS" -gt 0 ] || die "-n and -r must be > 0"
 IFS=, read -r -a CASE_LIST <<<"$CASES"
 for c in "${CASE_LIST[@]}"; do case ",$ALL_CASES," in *",$c,"*) ;; *) die "unknown case '$c' (cases: $ALL_CASES)";; esac; done
@@ -257,7 +258,7 @@ fi
 
 STAMP=$(date -u +%Y-%m-%dT%H:%MZ)
 log "== delivery benchmark $STAMP: $(nproc) vCPU, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), postfix $(postconf -d -h mail_version), $(java -version 2>&1 | head -1)"
-log "== N=$N x $LEN B, $SESS sessions (one message per connection into the relays), $RUNS runs per case, warm-up $WARMUP, cases $CASES; output in $OUT"
+log "== N=$N x $LEN B, $SESS sessions (one message per connection into the relays), $RUNS runs per case, warm-up $WARMUP (relay) / $PF_WARMUP (Postfix), cases $CASES; output in $OUT"
 if do_relay; then
   log "== relay: $JAR ($(date -u -r "$JAR" +%Y-%m-%dT%H:%MZ), repo HEAD $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a)$( [ -n "$(git -C "$REPO" status --porcelain -- '*.java' 'pom.xml' '*/pom.xml' 2>/dev/null | grep -v '^?? bench/')" ] && echo ', with uncommitted source changes')), JVM ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo ", overrides: ${RELAY_ENV[*]}")"
   # the newest commit that changes what goes into the jar (main sources, resources, poms, conf/)
@@ -396,7 +397,7 @@ if [ "$CEILING" = 1 ]; then
   log "     $(tail -1 "$OUT/load.out")"
   log "     $TLS_SINK_NAME used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs"
   log "     (TLS ceilings: the client's own count, without its JVM start-up; the client is Java and verifies the"
-  log "      certificate as the relays do, on the same CPUs, so this is a lower bound of what TlsSink can take)"
+  log "      certificate as the relays do, on the same CPUs, so this is a lower bound of what $TLS_SINK_NAME can take)"
 fi
 
 # ---------------------------------------------------------------- relay
@@ -537,10 +538,8 @@ run_case() {  # CASE (not blackhole)
   case "$c" in verified/*) log "   $TLS_SINK_NAME before: $(tls_stats)";; esac
   if do_relay; then start_relay "$c"; fi
   if do_postfix; then pf_configure "$c"; : >"$PF_LOG"; pf_start; fi
-  if [ "$WARMUP" -gt 0 ]; then
-    if do_relay; then relay_side_run "$c" "warm-up" "$WARMUP"; fi
-    if do_postfix; then pf_side_run "$c" "warm-up" "$WARMUP"; fi
-  fi
+  if [ "$WARMUP" -gt 0 ] && do_relay; then relay_side_run "$c" "warm-up" "$WARMUP"; fi
+  if [ "$PF_WARMUP" -gt 0 ] && do_postfix; then pf_side_run "$c" "warm-up" "$PF_WARMUP"; fi
   # interleaved, so that drift in this VM's CPU and disk hits both sides alike
   for i in $(seq "$RUNS"); do
     if do_relay; then sync; wait_quiet; relay_side_run "$c" "run $i" "$N"; rr+=("$RUN_RATE"); fi
@@ -619,7 +618,7 @@ STATUS=0
 LINES=()
 verdict() {  # VALUE THRESHOLD -> VERDICT (and STATUS=1 when not met)
   if awk -v r="$1" -v t="$2" 'BEGIN{exit !(r != "n/a" && r >= t)}'; then VERDICT=MET; else VERDICT="NOT MET"; STATUS=1; fi; }
-LINES+=("== summary $STAMP  N=$N x $LEN B, $SESS sessions, $RUNS runs/case (median), warm-up $WARMUP, $(nproc) vCPU, relay ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo " ${RELAY_ENV[*]}"), sink key $KEYTYPE, TLS sink $TLS_SINK_NAME; CPU used by other processes: ${BUSY0}% at start, at most ${MAX_OTHERS}% of one CPU during a run")
+LINES+=("== summary $STAMP  N=$N x $LEN B, $SESS sessions, $RUNS runs/case (median), warm-up $WARMUP (relay) / $PF_WARMUP (Postfix), $(nproc) vCPU, relay ${RELAY_JAVA_OPTS[*]}$( [ ${#RELAY_ENV[@]} = 0 ] || echo " ${RELAY_ENV[*]}"), sink key $KEYTYPE, TLS sink $TLS_SINK_NAME; CPU used by other processes: ${BUSY0}% at start, at most ${MAX_OTHERS}% of one CPU during a run")
 [ "$MAX_OTHERS" -le 20 ] || LINES+=("!! other processes used up to ${MAX_OTHERS}% of a CPU during the runs: the figures are not reliable, run again on a quiet machine")
 if [ "$CEILING" = 1 ]; then
   LINES+=("sink ceiling (measured / sink alone on all CPUs, from its CPU per message): plain new-conn ${CEIL[plain/new-conn]:-n/a} / ~${CEIL_X[plain/new-conn]:-n/a}, plain reuse ${CEIL[plain/reuse]:-n/a} / ~${CEIL_X[plain/reuse]:-n/a} msg/s (smtp-source -> smtp-sink); verified new-conn ${CEIL[verified/new-conn]:-n/a} / ~${CEIL_X[verified/new-conn]:-n/a}, verified reuse ${CEIL[verified/reuse]:-n/a} / ~${CEIL_X[verified/reuse]:-n/a} msg/s (TlsSink's Java client -> $TLS_SINK_NAME)")
