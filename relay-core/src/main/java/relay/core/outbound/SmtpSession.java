@@ -172,6 +172,11 @@ public final class SmtpSession implements AutoCloseable {
             // thread then waits once, for the check and the handshake together
             Promise<Channel> handshake = channel.eventLoop().newPromise();
             channel.eventLoop().execute(() -> {
+                if (!channel.isActive()) {
+                    // an SslHandler added now would wait for an activation that never comes
+                    handshake.tryFailure(new IOException("the server closed the connection after its 220 to STARTTLS"));
+                    return;
+                }
                 if (decoder.hasUnreadBytes() || !replies.isEmpty()) {
                     handshake.tryFailure(new Injection());
                     return;
