@@ -314,10 +314,14 @@ public final class SmtpSession implements AutoCloseable {
         }
         replies.closeOnNextReply();
         write("QUIT\r\n");
-        io.netty.util.concurrent.ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
-            channel.close();
-        }, 5, java.util.concurrent.TimeUnit.SECONDS);
-        channel.closeFuture().addListener(f -> deadline.cancel(false));
+        try {
+            io.netty.util.concurrent.ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, 5, java.util.concurrent.TimeUnit.SECONDS);
+            channel.closeFuture().addListener(f -> deadline.cancel(false));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            channel.close();  // the event loops are shutting down, and close every channel anyway
+        }
     }
 
     /** Whether the connection can carry another transaction. */
