@@ -75,8 +75,8 @@ public final class BoringSink {
             random.nextBytes(k);
         }
         ((OpenSslSessionContext) tls.sessionContext()).setTicketKeys(new OpenSslSessionTicketKey(key[0], key[1], key[2]));
-        // one ticket per handshake, as the JDK's TLS (TlsSink) sends: BoringSSL's default of two
-        // made Postfix store each session twice in its tlsmgr cache, and deliver 18 % slower
+        // one ticket per handshake, as the JDK's TLS (TlsSink) sends; BoringSSL's default is two,
+        // and every ticket a client receives is one more session for it to store
         io.netty.internal.tcnative.SSLContext.setNumTickets(((ReferenceCountedOpenSslContext) tls).sslCtxPointer(), 1);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(Integer.getInteger("sink.threads", 16), NioIoHandler.newFactory());
