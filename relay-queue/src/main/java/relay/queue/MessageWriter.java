@@ -21,15 +21,6 @@ final class MessageWriter {
     private MessageWriter() {
     }
 
-    /**
-     * @return the number of octets stored
-     * @throws IOException when reading {@code body} failed (the transaction must be rolled back)
-     */
-    static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, Instant now, Instant expires)
-            throws SQLException, IOException {
-        return insert(c, id, envelope, body, -1, now, expires, Optional.empty());
-    }
-
     /** A message whose bytes are all at hand: stored in its row when small (see {@link Database}). */
     static long insert(Connection c, QueueId id, Envelope envelope, byte[] body, Instant now, Instant expires)
             throws SQLException, IOException {
@@ -41,11 +32,13 @@ final class MessageWriter {
     }
 
     /**
-     * As {@link #insert(Connection, QueueId, Envelope, InputStream, Instant, Instant)}; with a
-     * lease, the recipients are stored {@code DELIVERING} under it instead of {@code QUEUED}.
+     * Inserts the message and its recipients: {@code QUEUED}, or with a lease {@code DELIVERING}
+     * under it.
      *
      * @param length the body's exact length when known, else -1: H2 keeps a body of known length
      *     up to {@code MAX_LENGTH_INPLACE_LOB} in the message row rather than in its LOB maps
+     * @return the number of octets stored
+     * @throws IOException when reading {@code body} failed (the transaction must be rolled back)
      */
     static long insert(Connection c, QueueId id, Envelope envelope, InputStream body, long length, Instant now,
             Instant expires, Optional<Lease> lease) throws SQLException, IOException {
