@@ -17,4 +17,9 @@ record FreshAttempt(Claim claim, DeliveryRequest request, Instant arrival, boole
     FreshAttempt(Claim claim, DeliveryRequest request, Instant arrival, boolean wholeMessage) {
         this(claim, request, arrival, wholeMessage, () -> { });
     }
+
+    /** The same attempt, running {@code then} once it is over. */
+    FreshAttempt whenDone(Runnable then) {
+        return new FreshAttempt(claim, request, arrival, wholeMessage, then);
+    }
 }

@@ -128,7 +128,7 @@ public final class Scheduler implements AutoCloseable {
         AtomicInteger left = new AtomicInteger(attempts.size());
         for (FreshAttempt a : attempts) {
             inFlight.add(group(a.claim()));
-            fresh.add(new FreshAttempt(a.claim(), a.request(), a.arrival(), a.wholeMessage(), () -> {
+            fresh.add(a.whenDone(() -> {
                 if (left.decrementAndGet() == 0) {
                     release(kept);
                 }
