@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static relay.queue.QueueFixture.envelope;
 
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +24,7 @@ import relay.core.mail.QueueId;
 
 /**
  * Fresh mail handed from the spool straight to the scheduler ({@link Handoff}): delivered
- * without a poll, from the bytes kept in memory, recorded in one statement when all went well
+ * without a poll, from the bytes kept in memory, recorded in one transaction when all went well
  * and as any attempt otherwise; and never lost when the scheduler is full or stops.
  */
 class HandoffIT {
@@ -37,8 +36,6 @@ class HandoffIT {
     Path dir;
 
     private QueueFixture q;
-    private final List<Scheduler> schedulers = new ArrayList<>();
-    private final List<ScriptedAgent> agents = new ArrayList<>();
 
     @BeforeEach
     void open() {
@@ -47,27 +44,17 @@ class HandoffIT {
 
     @AfterEach
     void close() {
-        agents.forEach(ScriptedAgent::release);
-        schedulers.forEach(s -> s.stop(Duration.ofSeconds(5)));
         q.close();
     }
 
     private Scheduler started(ScriptedAgent agent, Duration poll, int maxSlots) throws Exception {
-        agents.add(agent);
-        Scheduler s = new Scheduler(q.store, agent, q.signal, q.settings, poll, "relay-test", maxSlots);
-        schedulers.add(s);
+        Scheduler s = q.scheduler(agent, poll, "relay-test", maxSlots);
         s.start();
         return s;
     }
 
     private static ConditionFactory eventually() {
         return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10));
-    }
-
-    private QueueId accept(H2Spool spool, Envelope envelope, byte[] body) throws Exception {
-        QueueId id = q.newId();
-        spool.accept(id, envelope, new ByteArrayInputStream(body));
-        return id;
     }
 
     private static Outcome delivered() {
@@ -84,7 +71,7 @@ class HandoffIT {
         H2Spool spool = q.spoolWith(started(agent, NO_POLL, 10).handoff());
         byte[] body = QueueFixture.message("handed off");
 
-        QueueId id = accept(spool, envelope("alice@origin.example", "bob@dest.example", "carol@dest.example"), body);
+        QueueId id = q.accept(spool, envelope("alice@origin.example", "bob@dest.example", "carol@dest.example"), body);
 
         eventually().until(() -> q.message(id).isEmpty());
         assertThat(agent.calls()).singleElement().satisfies(call -> {
@@ -104,7 +91,7 @@ class HandoffIT {
         agent.hold();
         H2Spool spool = q.spoolWith(started(agent, NO_POLL, 10).handoff());
 
-        QueueId id = accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("leased"));
+        QueueId id = q.accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("leased"));
 
         eventually().until(() -> agent.held() == 1);
         assertThat(q.recipient(id, "bob@dest.example")).satisfies(r -> {
@@ -129,12 +116,12 @@ class HandoffIT {
         agent.hold();
         H2Spool spool = q.spoolWith(started(agent, NO_POLL, 10).handoff());
         for (int i = 0; i < q.settings.workers(); i++) {
-            accept(spool, envelope("a@origin.example", "busy" + i + "@dest" + i + ".example"), QueueFixture.message("busy"));
+            q.accept(spool, envelope("a@origin.example", "busy" + i + "@dest" + i + ".example"), QueueFixture.message("busy"));
         }
         eventually().until(() -> agent.held() == q.settings.workers());
         byte[] body = sized(size);
 
-        QueueId id = accept(spool, envelope("alice@origin.example", "bob@dest.example"), body);
+        QueueId id = q.accept(spool, envelope("alice@origin.example", "bob@dest.example"), body);
         byte[] overwritten = body.clone();
         overwritten[overwritten.length - 3] = 'X';
         assertThat(q.update("UPDATE message SET body = ? WHERE id = ?", overwritten, id)).isEqualTo(1);
@@ -165,7 +152,7 @@ class HandoffIT {
         ScriptedAgent agent = new ScriptedAgent(r -> ScriptedAgent.each(r, r.attempt() == 1 ? greylisted() : delivered()));
         H2Spool spool = q.spoolWith(started(agent, Duration.ofMillis(20), 10).handoff());
 
-        QueueId id = accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("greylisted"));
+        QueueId id = q.accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("greylisted"));
 
         eventually().until(() -> q.recipient(id, "bob@dest.example").state().equals("DEFERRED"));
         QueueFixture.RecipientRow row = q.recipient(id, "bob@dest.example");
@@ -185,7 +172,7 @@ class HandoffIT {
                 Optional.of("mx.dest.example")));
         H2Spool spool = q.spoolWith(started(agent, NO_POLL, 10).handoff());
 
-        QueueId id = accept(spool, envelope("alice@origin.example", "nobody@dest.example"), QueueFixture.message("bounce"));
+        QueueId id = q.accept(spool, envelope("alice@origin.example", "nobody@dest.example"), QueueFixture.message("bounce"));
 
         eventually().until(() -> q.message(id).isEmpty());
         assertThat(q.nullSenderMessages()).hasSize(1);
@@ -202,7 +189,7 @@ class HandoffIT {
         H2Spool spool = q.spoolWith(started(agent, NO_POLL, 10).handoff());
         List<QueueId> ids = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            ids.add(accept(spool, envelope("alice@origin.example", "bob@one.example", "carol@two.example"),
+            ids.add(q.accept(spool, envelope("alice@origin.example", "bob@one.example", "carol@two.example"),
                     QueueFixture.message("two domains " + i)));
         }
         eventually().until(() -> agent.held() == 4);
@@ -222,8 +209,8 @@ class HandoffIT {
         agent.hold();
         H2Spool spool = q.spoolWith(started(agent, Duration.ofMillis(20), 1).handoff());
 
-        QueueId first = accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("first"));
-        QueueId second = accept(spool, envelope("alice@origin.example", "carol@dest.example"), QueueFixture.message("second"));
+        QueueId first = q.accept(spool, envelope("alice@origin.example", "bob@dest.example"), QueueFixture.message("first"));
+        QueueId second = q.accept(spool, envelope("alice@origin.example", "carol@dest.example"), QueueFixture.message("second"));
         eventually().until(() -> agent.held() == 2);
         assertThat(q.recipient(second, "carol@dest.example").attempts()).isZero();
 
@@ -241,7 +228,7 @@ class HandoffIT {
         H2Spool spool = q.spoolWith(first.handoff());
         List<QueueId> ids = new ArrayList<>();
         for (int i = 0; i < q.settings.workers() + 3; i++) {
-            ids.add(accept(spool, envelope("alice@origin.example", "r" + i + "@dest" + i + ".example"),
+            ids.add(q.accept(spool, envelope("alice@origin.example", "r" + i + "@dest" + i + ".example"),
                     QueueFixture.message("restart " + i)));
         }
         eventually().until(() -> stuck.held() == q.settings.workers());

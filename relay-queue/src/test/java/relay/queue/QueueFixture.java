@@ -39,6 +39,8 @@ final class QueueFixture implements AutoCloseable {
     final H2Spool spool;
     final QueueStore store;
     private final Random ids = new Random(20260302);
+    private final List<ScriptedAgent> agents = new ArrayList<>();
+    private final List<Scheduler> schedulers = new ArrayList<>();
 
     QueueFixture(Path dir) {
         this(dir, SETTINGS, 8);
@@ -58,8 +60,21 @@ final class QueueFixture implements AutoCloseable {
         return new H2Spool(db.dataSource(), groupCommit, clock, settings, signal, Optional.empty(), handoff);
     }
 
+    /**
+     * A scheduler over this spool, not started. Closing the fixture releases the agent's held
+     * deliveries and stops the scheduler before the database closes.
+     */
+    Scheduler scheduler(ScriptedAgent agent, Duration poll, String owner, int maxSlots) {
+        agents.add(agent);
+        Scheduler s = new Scheduler(store, agent, signal, settings, poll, owner, maxSlots);
+        schedulers.add(s);
+        return s;
+    }
+
     @Override
     public void close() {
+        agents.forEach(ScriptedAgent::release);
+        schedulers.forEach(s -> s.stop(Duration.ofSeconds(5)));
         groupCommit.close();
         db.close();
     }
@@ -87,8 +102,13 @@ final class QueueFixture implements AutoCloseable {
     }
 
     QueueId accept(Envelope envelope, byte[] body) throws Exception {
+        return accept(spool, envelope, body);
+    }
+
+    /** Accepts through {@code through} (a spool with a hand-off, say) instead of the fixture's own. */
+    QueueId accept(H2Spool through, Envelope envelope, byte[] body) throws Exception {
         QueueId id = newId();
-        spool.accept(id, envelope, new ByteArrayInputStream(body));
+        through.accept(id, envelope, new ByteArrayInputStream(body));
         return id;
     }
 

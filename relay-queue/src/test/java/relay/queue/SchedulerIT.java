@@ -44,8 +44,6 @@ class SchedulerIT {
     Path dir;
 
     private QueueFixture q;
-    private final List<Scheduler> schedulers = new ArrayList<>();
-    private final List<ScriptedAgent> agents = new ArrayList<>();
 
     @BeforeEach
     void open() {
@@ -54,16 +52,11 @@ class SchedulerIT {
 
     @AfterEach
     void close() {
-        agents.forEach(ScriptedAgent::release);
-        schedulers.forEach(s -> s.stop(Duration.ofSeconds(5)));
         q.close();
     }
 
     private Scheduler scheduler(ScriptedAgent agent, String owner) {
-        agents.add(agent);
-        Scheduler s = new Scheduler(q.store, agent, q.signal, q.settings, POLL, owner);
-        schedulers.add(s);
-        return s;
+        return q.scheduler(agent, POLL, owner, Scheduler.MAX_SLOTS);
     }
 
     private Scheduler started(ScriptedAgent agent) throws Exception {
