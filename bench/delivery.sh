@@ -96,6 +96,7 @@ RCPT=rcpt@example.test
 RCPT_BH=rcpt@twomx.test
 read -r -a TLS_SINK_JAVA_OPTS <<<"${TLSSINK_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}"
 IPT_COMMENT=relay-bench-delivery
+SINK_WARMUP=10000             # messages that warm the TLS sink's JIT before its ceiling is measured
 # ================================================================
 
 ALL_CASES=plain/new-conn,plain/reuse,verified/new-conn,verified/reuse,blackhole
@@ -385,7 +386,7 @@ if [ "$CEILING" = 1 ]; then
   log "     smtp-sink used $RUN_SINK_MS ms CPU per message: ~$RUN_SINK_MAX msg/s if it had all $(nproc) CPUs"
   tls_client() { TLS_CMD=(java -Xmx256m "$BENCH_DIR/TlsSink.java" client "$TLS_ADDR:$SINK_PORT" mx1.example.test "$PKI/ca.crt" "$SESS" "$1" "$LEN" "$2"); }
   # the sink's JIT needs a warm-up too (a cold JVM is several times slower)
-  tls_client "$WARMUP" reuse; measure "warm-up $TLS_SINK_NAME" "$WARMUP" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
+  tls_client "$SINK_WARMUP" reuse; measure "warm-up $TLS_SINK_NAME" "$SINK_WARMUP" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
   tls_client "$((N / 2))" new; measure "warm-up $TLS_SINK_NAME" "$((N / 2))" "$TLS_OUT" -- "${TLS_CMD[@]}" >/dev/null
   wait_quiet
   client_rate() { sed -n 's/^client: .* = \([0-9]*\) msg\/s.*/\1/p' "$OUT/load.out" | tail -1; }
